@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <netlink/version.h>
+
+#include "netdetect/netdetect.h"
+
+const char *
+netdetect_libnl_version(void)
+{
+	return LIBNL_STRING;
+}

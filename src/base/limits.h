@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Every limit that protects masqmail from its input, in one place.
+ * Each has a test at the limit.
+ */
+#pragma once
+
+/* RFC 5321 4.5.3.1.4: command line including CRLF */
+#define MM_SMTP_COMMAND_LINE_MAX 512
+/* RFC 5321 4.5.3.1.6: text line including CRLF */
+#define MM_SMTP_TEXT_LINE_MAX 1000
+/* RFC 5321 4.5.3.1.5: reply line including CRLF */
+#define MM_SMTP_REPLY_LINE_MAX 512
+/* lines of one multi-line reply we read before calling it malformed */
+#define MM_SMTP_REPLY_LINES_MAX 100
+/* RFC 5321 4.5.3.1.1 and .2 */
+#define MM_LOCAL_PART_MAX 64
+#define MM_DOMAIN_MAX 255
+/* RFC 5321 4.5.3.1.3: path including the angle brackets */
+#define MM_PATH_MAX 256
+/* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted */
+#define MM_RECIPIENTS_DEFAULT 100
+
+/* a header field as stored (all folded lines); longer ones are cut */
+#define MM_HEADER_MAX (64 * 1024)
+/* number of header fields in one message */
+#define MM_HEADERS_COUNT_MAX 1000
+/* one line of a spool -H file (1.0 uses the same order of size) */
+#define MM_SPOOL_LINE_MAX (64 * 1024)
+/* recipients one spool file may list (alias expansion can add many) */
+#define MM_SPOOL_RECIPIENTS_MAX 100000
+/* one line of a configuration, route or alias file */
+#define MM_CONF_LINE_MAX (16 * 1024)
+/* nesting of included list files */
+#define MM_CONF_INCLUDE_DEPTH_MAX 4
+/* a configuration or route file as a whole */
+#define MM_CONF_FILE_MAX (4 * 1024 * 1024)

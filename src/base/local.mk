@@ -1,0 +1,4 @@
+libmasqmail_a_SOURCES += \
+	src/base/error.c src/base/error.h \
+	src/base/limits.h \
+	src/base/log.c src/base/log.h

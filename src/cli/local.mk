@@ -1,0 +1,1 @@
+masqmail_SOURCES += src/cli/main.c
