@@ -35,3 +35,8 @@
 #define MM_CONF_INCLUDE_DEPTH_MAX 4
 /* a configuration or route file as a whole */
 #define MM_CONF_FILE_MAX (4 * 1024 * 1024)
+/* levels of aliases that expand to aliases, below the original recipient */
+#define MM_ALIAS_DEPTH_MAX 20
+/* alias items looked at while expanding one original recipient: caps the
+ * fan-out (a: b,b,b... b: c,c,c...) that grows exponentially with depth */
+#define MM_ALIAS_ITEMS_MAX 10000
