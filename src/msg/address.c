@@ -160,13 +160,12 @@ is_ipv4_literal(const char *s)
 	return *s == '\0';
 }
 
-/* RFC 5321 4.1.3: "[" ( IPv4 / "IPv6:" IPv6 / tag ":" dcontent ) "]" */
+/* RFC 5321 4.1.3: "[" ( IPv4 / "IPv6:" IPv6 ) "]" */
 static gboolean
 is_address_literal(const char *d)
 {
 	gsize len = strlen(d);
 	g_autofree char *inner = NULL;
-	const char *colon;
 
 	if (len < 3 || d[0] != '[' || d[len - 1] != ']')
 		return FALSE;
@@ -181,19 +180,10 @@ is_address_literal(const char *d)
 		return strchr(v6, ':') != NULL && strchr(v6, '%') == NULL &&
 		       g_hostname_is_ip_address(v6);
 	}
-	/* General-address-literal: Standardized-tag ":" 1*dcontent */
-	colon = strchr(inner, ':');
-	if (colon == NULL || colon == inner || colon[1] == '\0')
-		return FALSE;
-	for (const char *p = inner; p < colon; p++)
-		if (!g_ascii_isalnum(*p) && *p != '-')
-			return FALSE;
-	if (colon[-1] == '-')
-		return FALSE;
-	for (const char *p = colon + 1; *p != '\0'; p++)
-		if (!(*p >= 33 && *p <= 126) || *p == '[' || *p == '\\' || *p == ']')
-			return FALSE;
-	return TRUE;
+	/* A General-address-literal needs a tag registered with IANA
+	 * (RFC 5321 4.1.3); "IPv6" is the only one, so any other is an
+	 * error rather than an address nobody could deliver to. */
+	return FALSE;
 }
 
 /* RFC 5321 4.1.2 Domain: sub-domain *("." sub-domain), sub-domain =
@@ -923,9 +913,10 @@ mm_address_equal(const MmAddress *a, const MmAddress *b, gboolean caseless)
 
 /* --- the local/remote decision ----------------------------------------- */
 
-/* Globs over "local@domain": the domain side always without case, the
- * local side without case when @caseless. Both pattern and address are
- * folded the same way before matching. */
+/* Folds "local@domain" for matching: the domain always to lower case,
+ * the local part too when @caseless. Pattern and address are folded the
+ * same way, so that a glob matches without regard to case exactly where
+ * the address comparison would. */
 static char *
 fold_address(const char *text, gboolean caseless)
 {
@@ -933,25 +924,29 @@ fold_address(const char *text, gboolean caseless)
 	g_autofree char *local = NULL;
 	g_autofree char *domain = NULL;
 
-	if (at == NULL)
-		return caseless ? g_ascii_strdown(text, -1) : g_strdup(text);
-	local = g_strndup(text, at - text);
+	g_assert(at != NULL);
+	local = caseless ? g_ascii_strdown(text, at - text) : g_strndup(text, at - text);
 	domain = g_ascii_strdown(at + 1, -1);
-	if (caseless) {
-		char *tmp = g_ascii_strdown(local, -1);
-
-		g_free(local);
-		local = tmp;
-	}
 	return g_strconcat(local, "@", domain, NULL);
 }
 
+/* local_addresses and not_local_addresses list addresses, in masqmail
+ * 1.0 fully qualified ones compared for equality, an entry without a
+ * domain taken to be at host_name. Globs include equality, so that is
+ * what an entry without glob characters still does. */
 static gboolean
-match_address_globs(const char *const *globs, const char *folded, gboolean caseless)
+match_address_globs(const char *const *globs, const char *folded, const MmLocality *locality)
 {
 	for (; globs != NULL && *globs != NULL; globs++) {
-		g_autofree char *pattern = fold_address(*globs, caseless);
+		g_autofree char *qualified = NULL;
+		g_autofree char *pattern = NULL;
 
+		if (strchr(*globs, '@') == NULL) {
+			if (locality->host_name == NULL)
+				continue;
+			qualified = g_strconcat(*globs, "@", locality->host_name, NULL);
+		}
+		pattern = fold_address(qualified ? qualified : *globs, locality->caseless_matching);
 		if (g_pattern_match_simple(pattern, folded))
 			return TRUE;
 	}
@@ -987,9 +982,9 @@ mm_address_is_local(const MmAddress *addr, const MmLocality *locality)
 	whole = g_strconcat(addr->local_part, "@", addr->domain, NULL);
 	folded = fold_address(whole, locality->caseless_matching);
 
-	if (match_address_globs(locality->not_local_addresses, folded, locality->caseless_matching))
+	if (match_address_globs(locality->not_local_addresses, folded, locality))
 		return FALSE;
 	if (is_local_domain(addr->domain, locality))
 		return TRUE;
-	return match_address_globs(locality->local_addresses, folded, locality->caseless_matching);
+	return match_address_globs(locality->local_addresses, folded, locality);
 }

@@ -3,3 +3,8 @@ libmasqmail_a_SOURCES += \
 	src/msg/address.c src/msg/address.h \
 	src/msg/header.c src/msg/header.h \
 	src/msg/message.c src/msg/message.h
+
+check_PROGRAMS += tests/unit/test-address
+tests_unit_test_address_SOURCES = tests/unit/test-address.c
+tests_unit_test_address_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-address
