@@ -190,10 +190,11 @@ mm_header_value_unfolded(const MmHeader *hdr)
 	g_return_val_if_fail(hdr != NULL, NULL);
 
 	/* RFC 5322 2.2.3: unfolding removes the line breaks, not the white
-	 * space that follows them */
+	 * space that follows them. The text has LF line ends; a CR that
+	 * came alone is part of the value. */
 	out = g_string_new(NULL);
 	for (const char *p = hdr->text + hdr->value_off; *p != '\0'; p++) {
-		if (*p == '\r' || *p == '\n')
+		if (*p == '\n')
 			continue;
 		g_string_append_c(out, *p);
 	}

@@ -8,3 +8,13 @@ check_PROGRAMS += tests/unit/test-address
 tests_unit_test_address_SOURCES = tests/unit/test-address.c
 tests_unit_test_address_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-address
+
+check_PROGRAMS += tests/unit/test-header
+tests_unit_test_header_SOURCES = tests/unit/test-header.c
+tests_unit_test_header_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-header
+
+check_PROGRAMS += tests/unit/test-message
+tests_unit_test_message_SOURCES = tests/unit/test-message.c
+tests_unit_test_message_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-message
