@@ -717,6 +717,32 @@ parse_addr_spec(ListParser *lp)
 	return mm_address_new(local->str, domain->str, NULL);
 }
 
+/* Some programs put an address where the display name belongs
+ * ("a@x.org <a@x.org>"). When a '<' follows before the end of this
+ * mailbox, everything up to it is taken as the name, as written; else
+ * NULL and the position is left where it was. */
+static char *
+parse_loose_name(ListParser *lp)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint start = lp->pos;
+
+	while (!at_end(lp) && !at_special(lp, ',') && !at_special(lp, ';') &&
+	       !at_special(lp, '<') && !at_special(lp, '>')) {
+		Token *t = peek(lp);
+
+		if (out->len > 0 && t->space_before)
+			g_string_append_c(out, ' ');
+		g_string_append(out, t->text);
+		advance(lp);
+	}
+	if (!at_special(lp, '<') || out->len == 0) {
+		lp->pos = start;
+		return NULL;
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 /* name-addr or addr-spec; appends the address to @out. */
 static gboolean
 parse_mailbox(ListParser *lp, GPtrArray *out)
@@ -726,6 +752,11 @@ parse_mailbox(ListParser *lp, GPtrArray *out)
 	MmAddress *addr;
 
 	phrase = parse_phrase(lp);
+	if (!at_special(lp, '<')) {
+		g_clear_pointer(&phrase, g_free);
+		lp->pos = start;
+		phrase = parse_loose_name(lp);
+	}
 	if (at_special(lp, '<')) {
 		advance(lp);
 		if (at_special(lp, '>')) {

@@ -299,6 +299,10 @@ static const ListCase list_cases[] = {
 	{ "hyphen-domain", "a@my-host.example", NULL, "a@my-host.example" },
 	{ "atext-local", "a+tag@x.org", NULL, "a+tag@x.org" },
 	{ "quoted-name-empty", "\"\" <a@x.org>", NULL, "a@x.org" },
+	{ "address-as-name", "a@x.org <a@x.org>", NULL, "a@x.org|a@x.org" },
+	{ "address-as-name-in-list", "b@y.org, a@x.org <a@x.org>", NULL, "b@y.org; a@x.org|a@x.org" },
+	{ "name-with-colon-is-a-group", "Re: x <a@x.org>", NULL, "x|a@x.org" },
+	{ "comment-in-loose-name", "a@x.org (A) <a@x.org>", NULL, "a@x.org|a@x.org" },
 
 	/* malformed */
 	{ "unqualified-no-domain", "root", NULL, NULL },
@@ -403,6 +407,44 @@ test_list_domain_limit(void)
 	list = mm_address_parse_list(bad, NULL, &error);
 	g_assert_null(list);
 	g_assert_error(error, MM_ERROR, MM_ERROR_PARSE);
+}
+
+/* Random strings over the characters that matter to the grammar: the
+ * parsers must never crash, and whatever they accept must print and
+ * parse back to the same address. Reproducible with --seed. */
+static void
+test_random_input(void)
+{
+	static const char alphabet[] = "ab.@<>()[]\\\",;: \t\r\n\001\377x-1:";
+
+	for (int round = 0; round < 20000; round++) {
+		char text[40];
+		gsize len = g_test_rand_int_range(0, sizeof text);
+		g_autoptr(GPtrArray) list = NULL;
+		g_autoptr(MmAddress) path = NULL;
+
+		for (gsize i = 0; i < len; i++)
+			text[i] = alphabet[g_test_rand_int_range(0, sizeof alphabet - 1)];
+		text[len] = '\0';
+
+		list = mm_address_parse_list(text, g_test_rand_bit() ? "q.example" : NULL, NULL);
+		for (guint i = 0; list != NULL && i < list->len; i++) {
+			const MmAddress *a = g_ptr_array_index(list, i);
+			g_autofree char *s = mm_address_to_path(a);
+			g_autoptr(MmAddress) again = mm_address_parse_path(s, NULL, FALSE, NULL);
+
+			g_assert_nonnull(again);
+			g_assert_true(mm_address_equal(again, a, FALSE));
+		}
+		path = mm_address_parse_path(text, g_test_rand_bit() ? "q.example" : NULL, TRUE, NULL);
+		if (path != NULL) {
+			g_autofree char *s = mm_address_to_path(path);
+			g_autoptr(MmAddress) again = mm_address_parse_path(s, NULL, TRUE, NULL);
+
+			g_assert_nonnull(again);
+			g_assert_true(mm_address_equal(again, path, FALSE));
+		}
+	}
 }
 
 /* --- printing ------------------------------------------------------------ */
@@ -589,6 +631,7 @@ main(int argc, char **argv)
 	ADD_TABLE("/address/path/limit/", limit_cases, check_limit_case);
 	ADD_TABLE("/address/list/", list_cases, check_list_case);
 	g_test_add_func("/address/list/limit/domain-255", test_list_domain_limit);
+	g_test_add_func("/address/random-input", test_random_input);
 	ADD_TABLE("/address/to-string/", print_cases, check_print_case);
 	ADD_TABLE("/address/equal/", equal_cases, check_equal_case);
 	g_test_add_func("/address/new-copy-free", test_new_copy_free);
