@@ -39,8 +39,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmAddress, mm_address_free)
  * only when @allow_null), an unqualified "local" (domain becomes
  * @qualify_domain; an error when that is NULL). Source routes
  * "<@a,@b:u@d>" are accepted and the route dropped (RFC 5321 C).
- * Leading/trailing white space is ignored. Enforces the length limits
- * of limits.h. Returns a new address, or NULL with MM_ERROR_PARSE or
+ * Leading/trailing white space is ignored; an empty text is the null
+ * path. Control characters and 8-bit bytes are refused (no SMTPUTF8);
+ * address literals are [IPv4] and [IPv6:...]. Enforces the length
+ * limits of limits.h (the local part counted as written, quotes
+ * included). Returns a new address, or NULL with MM_ERROR_PARSE or
  * MM_ERROR_LIMIT set. */
 MmAddress *mm_address_parse_path(const char *text, const char *qualify_domain,
                                  gboolean allow_null, GError **error);
@@ -49,8 +52,14 @@ MmAddress *mm_address_parse_path(const char *text, const char *qualify_domain,
  * display names, comments, quoted strings, groups (flattened; an empty
  * group gives no address), IP literals, folded lines (CRLF or LF
  * followed by white space). Unqualified addresses get @qualify_domain
- * (error when NULL). Returns a GPtrArray of MmAddress* (freeing the
- * array frees them), or NULL with MM_ERROR_PARSE set. */
+ * (error when NULL). Obsolete forms of RFC 5322 4.4 are taken (dots
+ * in display names, white space around dots, routes, empty list
+ * elements), and so is "a@x.org (Name)", where the comment becomes the
+ * display name. Display names are kept as written: RFC 2047 encoded
+ * words are not decoded. Every address returned would also pass
+ * mm_address_parse_path(). Returns a GPtrArray of MmAddress* (freeing
+ * the array frees them), or NULL with MM_ERROR_PARSE set (for overlong
+ * parts too). */
 GPtrArray *mm_address_parse_list(const char *value, const char *qualify_domain, GError **error);
 
 /* "local@domain", the local part quoted when RFC 5321 requires it;
@@ -67,5 +76,8 @@ gboolean mm_address_equal(const MmAddress *a, const MmAddress *b, gboolean casel
 
 /* TRUE when @addr is delivered on this host: its domain is host_name or
  * matches local_hosts, or the whole address matches local_addresses,
- * and it does not match not_local_addresses. */
+ * and it does not match not_local_addresses. Domains match without
+ * case; an entry of the address lists without '@' means that local
+ * part at host_name, as in masqmail 1.0. The null path is not local.
+ * host_name may be NULL (then only local_hosts decide the domain). */
 gboolean mm_address_is_local(const MmAddress *addr, const MmLocality *locality);

@@ -40,8 +40,10 @@ typedef struct {
 /* Makes a header from the text of a whole field ("Name: value", folded
  * lines allowed; CRLF is turned into LF; a missing final LF is added).
  * NULL with MM_ERROR_PARSE when it has no valid field name and colon
- * (RFC 5322 2.2: printable ASCII except colon), MM_ERROR_LIMIT when
- * longer than MM_HEADER_MAX. */
+ * (RFC 5322 2.2: printable ASCII except colon; white space between
+ * name and colon is taken, RFC 5322 4.5), or when a line after the
+ * first is no continuation or the text holds a NUL; MM_ERROR_LIMIT when
+ * @len is more than MM_HEADER_MAX. */
 MmHeader *mm_header_parse(const char *text, gsize len, GError **error);
 
 /* Makes a header "Name: value\n" (value is used as given). */
@@ -65,8 +67,10 @@ MmHeaderId mm_header_id_for_name(const char *name, gsize len);
 /* Splits a header block (everything before the empty line; LF or CRLF
  * line ends) into MmHeader* fields, continuation lines joined to their
  * field. Returns a new GPtrArray (freeing it frees the headers), or NULL
- * with an error for a line that is neither a field nor a continuation,
- * or more than MM_HEADERS_COUNT_MAX fields. */
+ * with an error for a line that is neither a field nor a continuation
+ * (MM_ERROR_PARSE), or more than MM_HEADERS_COUNT_MAX fields or a field
+ * longer than MM_HEADER_MAX (MM_ERROR_LIMIT). An empty line ends the
+ * block; what follows it is not looked at. */
 GPtrArray *mm_header_parse_block(const char *block, gsize len, GError **error);
 
 /* First header with @id in @headers, or NULL. */
