@@ -449,6 +449,10 @@ scan_comment(const char **p, GString *out, GError **error)
 				g_string_append_c(out, c);
 		} else if (c == '\r' || c == '\n') {
 			/* folding inside a comment */
+		} else if (is_ctl((guchar)c) && c != '\t') {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE,
+			            "control character 0x%02x in comment", (guchar)c);
+			return FALSE;
 		} else {
 			g_string_append_c(out, c);
 		}

@@ -330,6 +330,7 @@ static const ListCase list_cases[] = {
 	{ "8bit-domain", "a@b\303\274cher.de", NULL, NULL },
 	{ "control-char", "a\001@x.org", NULL, NULL },
 	{ "control-char-in-quotes", "\"a\002\" <a@x.org>", NULL, NULL },
+	{ "control-char-in-comment", "a@x.org (a\002)", NULL, NULL },
 	{ "nested-group", "outer: inner: a@x.org;;", NULL, NULL },
 	{ "stray-semicolon", "a@x.org;", NULL, NULL },
 	{ "stray-colon", "a@x.org:", NULL, NULL },
