@@ -100,7 +100,7 @@ mm_header_parse(const char *text, gsize len, GError **error)
 		            "header field longer than %d bytes", MM_HEADER_MAX);
 		return NULL;
 	}
-	if (memchr(text, '\0', len) != NULL) {
+	if (len > 0 && memchr(text, '\0', len) != NULL) {
 		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "NUL byte in header field");
 		return NULL;
 	}
