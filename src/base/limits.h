@@ -40,3 +40,11 @@
 /* alias items looked at while expanding one original recipient: caps the
  * fan-out (a: b,b,b... b: c,c,c...) that grows exponentially with depth */
 #define MM_ALIAS_ITEMS_MAX 10000
+/* one command-line argument (option value, recipient, message id) */
+#define MM_CLI_ARG_MAX 4096
+/* -qINTERVAL: the longest queue interval, one year in seconds */
+#define MM_CLI_INTERVAL_MAX (365 * 24 * 3600)
+/* -d LEVEL: 1.0 documents 0 to 6 as meaningful; a little room above */
+#define MM_CLI_DEBUG_LEVEL_MAX 9
+/* a message id given to -Mrm, as long as a spool id may be */
+#define MM_CLI_MSGID_MAX 64
