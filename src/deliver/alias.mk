@@ -9,7 +9,8 @@ TESTS += tests/unit/test-alias
 EXTRA_DIST += \
 	tests/fixtures/aliases/aliases \
 	tests/fixtures/aliases/globaliases \
-	tests/fixtures/aliases/broken
+	tests/fixtures/aliases/broken \
+	conf/aliases
 # the fixtures are found through MM_TOP_SRCDIR under make check, and
 # through this when the program is run by hand
 tests_unit_test_alias_CPPFLAGS = $(AM_CPPFLAGS) -DMM_TEST_TOP_SRCDIR='"$(abs_top_srcdir)"'

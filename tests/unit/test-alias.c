@@ -685,6 +685,33 @@ test_fixture_check(void)
 	g_assert_cmpstr(error->message, ==, want);
 }
 
+/* The example shipped as conf/aliases is valid and does what it says. */
+static void
+test_example_file(void)
+{
+	const char *top = g_getenv("MM_TOP_SRCDIR");
+	g_autofree char *path = g_build_filename(top != NULL ? top : MM_TEST_TOP_SRCDIR, "conf",
+	                                         "aliases", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmAliasTable) table = mm_alias_table_read(path, MM_ALIAS_TABLE_LOCAL_PART,
+	                                                    &error);
+	MmLocality loc = locality(FALSE);
+	MmAliasContext ctx = { .locality = &loc };
+	g_autoptr(GPtrArray) rcpts = make_rcpts("MAILER-DAEMON abuse postmaster");
+	g_autoptr(MmAliasExpansion) exp = NULL;
+	g_autofree char *results = NULL;
+
+	g_assert_no_error(error);
+	g_assert_true(mm_alias_table_check(table, &error));
+	g_assert_no_error(error);
+	ctx.aliases = table;
+	exp = mm_alias_expand(&ctx, rcpts, NULL);
+	results = render_results(exp);
+	/* MAILER-DAEMON keeps its case: the example has only lower-case names */
+	g_assert_cmpstr(results, ==, "local:MAILER-DAEMON@" HOST "<0>; local:root@" HOST "<1,2>");
+	g_assert_cmpuint(exp->failures->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -716,6 +743,7 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &fixture_cases[i], test_fixture);
 	}
 	g_test_add_func("/alias/fixture/check-names-line", test_fixture_check);
+	g_test_add_func("/alias/fixture/example-file", test_example_file);
 
 	return g_test_run();
 }
