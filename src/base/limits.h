@@ -48,3 +48,17 @@
 #define MM_CLI_DEBUG_LEVEL_MAX 9
 /* a message id given to -Mrm, as long as a spool id may be */
 #define MM_CLI_MSGID_MAX 64
+/* a mailbox dot-lock older than this whose owner is gone is removed */
+#define MM_DOTLOCK_STALE_SECS 300
+/* how long a delivery waits for a mailbox's dot-lock and fcntl lock */
+#define MM_MBOX_LOCK_WAIT_SECS 30
+/* default time limit of an MDA or pipe command; then its process group is killed */
+#define MM_PIPE_TIMEOUT_SECS 300
+/* output (stdout and stderr) of an MDA or pipe command kept for the log */
+#define MM_PIPE_OUTPUT_MAX 4096
+/* a ${name} in mda, pipe commands and templates (1.0 uses the same) */
+#define MM_EXPAND_NAME_MAX 50
+/* the text an expansion may produce */
+#define MM_EXPAND_RESULT_MAX (64 * 1024)
+/* the error report a delivery child sends to its parent */
+#define MM_CHILD_REPORT_MAX 4096
