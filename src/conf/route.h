@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * masqmail.route(5): one route file, a way out for mail (a relay, a
+ * direct connection or a pipe) with the conditions under which it may
+ * be used and the address rewriting it applies. MmRoute has one field
+ * per option, named like the option; route.c holds the keyword table.
+ * Same syntax, same parser and same errors as masqmail.conf.
+ *
+ * Lists are NULL-terminated char ** and never NULL; the map_* options
+ * are GPtrArrays of MmConfMap* (pattern and replacement), never NULL.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/parser.h"
+
+typedef struct MmRoute {
+	char *name;  /* the file's base name without ".route" */
+	char *file;  /* the path it was read from (or the name given) */
+
+	/* conditions */
+	char **allowed_senders;
+	char **denied_senders;
+	char **allowed_recipients;
+	char **denied_recipients;
+	char **allowed_from_hdrs;
+	char **denied_from_hdrs;
+	gboolean last_route;
+	gboolean connect_error_fail;
+
+	/* SMTP */
+	char *mail_host;            /* "host[:port]", NULL: deliver directly */
+	char **resolve_list;        /* "dns_mx", "dns_a", "byname" */
+	char *helo_name;
+	gboolean do_correct_helo;
+	gboolean instant_helo;
+	gboolean do_pipelining;
+	char *auth_name;            /* "cram-md5" or "login" (lower case), or NULL */
+	char *auth_login;
+	char *auth_secret;
+	int smtp_port;
+	char *wrapper;
+
+	/* pipe */
+	char *pipe;
+	gboolean pipe_fromline;
+	gboolean pipe_fromhack;
+
+	/* address rewriting */
+	GPtrArray *map_h_from_addresses;
+	GPtrArray *map_h_sender_addresses;
+	GPtrArray *map_h_reply_to_addresses;
+	GPtrArray *map_h_mail_followup_to_addresses;
+	GPtrArray *map_return_path_addresses;
+	GPtrArray *map_outgoing_addresses;
+} MmRoute;
+
+/* The defaults of every option; @name and @file are copied. */
+MmRoute *mm_route_new_default(const char *name, const char *file);
+
+/* Reads a route file. Errors as mm_conf_load(): MM_ERROR_CONFIG with
+ * "FILE:LINE: text". A route with auth_secret in a file that others
+ * may read is loaded with a warning in the log. Free with
+ * mm_route_free(). */
+MmRoute *mm_route_load(const char *path, GError **error);
+
+/* As mm_route_load() for text in memory; @file_name names it in
+ * messages and gives the route its name. */
+MmRoute *mm_route_load_data(const char *text, gsize len, const char *file_name, GError **error);
+
+/* Loads each file of @files in order (permanent_routes or one
+ * query_routes.NAME). Returns a GPtrArray of MmRoute* that frees them,
+ * or NULL at the first error. */
+GPtrArray *mm_route_load_list(const char *const *files, GError **error);
+
+void mm_route_free(MmRoute *route);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmRoute, mm_route_free)
+
+/* The keyword table of route files. */
+const MmConfKeyword *mm_route_keywords(gsize *n_keywords);
