@@ -591,7 +591,10 @@ expand_postmaster(Expander *ex, GPtrArray *chain, GError **error)
 	for (guint i = 0; i < chain->len; i++) {
 		const MmAddress *a = chain->pdata[i];
 
-		if (g_ascii_strcasecmp(a->local_part, "root") == 0 && mm_address_is_local(a, loc)) {
+		gboolean is_root = ex->caseless ? g_ascii_strcasecmp(a->local_part, "root") == 0
+		                                : strcmp(a->local_part, "root") == 0;
+
+		if (is_root && mm_address_is_local(a, loc)) {
 			add_address(ex, root, TRUE);
 			return TRUE;
 		}
