@@ -528,31 +528,27 @@ parse(Parser *p, int argc, char **argv, GError **error)
 		}
 	}
 
+	/* every argument first, whatever it turns out to be, so that no
+	 * control character reaches an option's own error message either */
+	for (i = 1; i < argc; i++) {
+		if (!check_argument(argv[i], error))
+			return FALSE;
+	}
+
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
-		if (!check_argument(arg, error))
-			return FALSE;
 		if (arg[0] != '-')
 			break;
 		if (strcmp(arg, "--") == 0) {
 			i++;
 			break;
 		}
-		/* a value taken from the next argument is checked as well */
-		int before = i;
-		gboolean ok = arg[1] == '-' ? parse_long(p, argc, argv, &i, error)
-		                            : parse_short(p, argc, argv, &i, error);
-		if (!ok)
-			return FALSE;
-		if (i != before && !check_argument(argv[i], error))
+		if (!(arg[1] == '-' ? parse_long(p, argc, argv, &i, error)
+		                    : parse_short(p, argc, argv, &i, error)))
 			return FALSE;
 	}
 
-	for (int k = i; k < argc; k++) {
-		if (!check_argument(argv[k], error))
-			return FALSE;
-	}
 	g_strfreev(o->args);
 	/* with argc 0 the loop above leaves i at 1 */
 	o->args = g_new0(char *, MAX(argc - i, 0) + 1);
