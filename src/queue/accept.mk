@@ -1,0 +1,1 @@
+libmasqmail_a_SOURCES += src/queue/accept.c src/queue/accept.h
