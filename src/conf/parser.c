@@ -63,6 +63,7 @@ mm_conf_map_free(MmConfMap *map)
 		return;
 	g_free(map->pattern);
 	g_free(map->replacement);
+	mm_address_free(map->address);
 	g_free(map);
 }
 
@@ -300,63 +301,6 @@ valid_host_name(const char *name)
 	return name[0] != '.' && name[0] != '-';
 }
 
-/* A mail address as a configuration names it: "local@domain" or an
- * unqualified "local", with or without angle brackets. The full RFC
- * grammar is the address module's; this catches what is plainly not
- * an address (spaces, a second '@', an empty side). */
-static gboolean
-valid_addr_spec(const char *text)
-{
-	gsize len = strlen(text);
-	if (len >= 2 && text[0] == '<' && text[len - 1] == '>') {
-		text++;
-		len -= 2;
-	}
-	if (len == 0 || len > MM_PATH_MAX)
-		return FALSE;
-	const char *at = NULL;
-	gboolean quoted = FALSE;
-	for (gsize i = 0; i < len; i++) {
-		char c = text[i];
-		if (c == '"')
-			quoted = !quoted;
-		else if (quoted)
-			continue;
-		else if (c == '@') {
-			if (at != NULL)
-				return FALSE;
-			at = text + i;
-		} else if (g_ascii_isspace(c) || g_ascii_iscntrl(c) || strchr("<>(),;:\\[]", c) != NULL) {
-			/* brackets only in a domain literal */
-			if (!(at != NULL && (c == '[' || c == ']' || c == ':')))
-				return FALSE;
-		}
-	}
-	if (quoted)
-		return FALSE;
-	if (at != NULL && (at == text || at == text + len - 1))
-		return FALSE;
-	return TRUE;
-}
-
-/* An RFC 5322 mailbox: an addr-spec, or "Display Name <addr-spec>". */
-static gboolean
-valid_mailbox(const char *text)
-{
-	const char *open = strrchr(text, '<');
-	if (open == NULL)
-		return valid_addr_spec(text);
-	gsize len = strlen(open);
-	if (open[len - 1] != '>')
-		return FALSE;
-	for (const char *p = text; p < open; p++) {
-		if (*p == '<' || *p == '>' || g_ascii_iscntrl(*p))
-			return FALSE;
-	}
-	g_autofree char *spec = g_strndup(open, len);
-	return valid_addr_spec(spec);
-}
-
 /* ---- field access ---------------------------------------------- */
 
 #define FIELD(target, kw, type) ((type *)((char *)(target) + (kw)->offset))
@@ -568,12 +512,38 @@ read_host_name_file(const MmConfKeyword *kw, const char *path, char **out,
 	return TRUE;
 }
 
+/* A replacement must be a whole address: there is no host_name to
+ * qualify it with when a route file is read. Header maps take an RFC
+ * 5322 mailbox (display name allowed), the return-path map an RFC 5321
+ * path. */
+static MmAddress *
+parse_replacement(const MmConfKeyword *kw, const char *text, GError **error)
+{
+	if (kw->type == MM_CONF_TYPE_PATH_MAP) {
+		g_autoptr(MmAddress) addr = mm_address_parse_path(text, NULL, FALSE, error);
+		if (addr != NULL && addr->display_name != NULL) {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "a return path has no display name");
+			return NULL;
+		}
+		return g_steal_pointer(&addr);
+	}
+	g_autoptr(GPtrArray) list = mm_address_parse_list(text, NULL, error);
+	if (list == NULL)
+		return NULL;
+	if (list->len != 1) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "exactly one address is needed, not %u", list->len);
+		return NULL;
+	}
+	return g_steal_pointer(&list->pdata[0]);
+}
+
 static gboolean
 assign_map(const MmConfKeyword *kw, gpointer target, GPtrArray *items, GError **error)
 {
 	g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func((GDestroyNotify)mm_conf_map_free);
 	for (guint i = 0; i < items->len; i++) {
 		Item *item = items->pdata[i];
+		g_autoptr(GError) local = NULL;
 		const char *colon = strchr(item->text, ':');
 		g_autofree char *ex = excerpt(item->text);
 		if (colon == NULL) {
@@ -587,17 +557,16 @@ assign_map(const MmConfKeyword *kw, gpointer target, GPtrArray *items, GError **
 			conf_error(error, item->file, item->line, "%s: '%s' has an empty pattern", kw->name, ex);
 			return FALSE;
 		}
-		gboolean ok = kw->type == MM_CONF_TYPE_PATH_MAP ? valid_addr_spec(replacement)
-		                                                : valid_mailbox(replacement);
-		if (!ok) {
-			conf_error(error, item->file, item->line, "%s: '%s' is not a valid %s", kw->name, ex,
-			           kw->type == MM_CONF_TYPE_PATH_MAP ? "replacement address (RFC 5321, no display name)"
-			                                             : "replacement address");
+		g_autoptr(MmAddress) address = parse_replacement(kw, replacement, &local);
+		if (address == NULL) {
+			conf_error(error, item->file, item->line, "%s: '%s' is not a valid replacement: %s",
+			           kw->name, ex, local->message);
 			return FALSE;
 		}
 		MmConfMap *map = g_new0(MmConfMap, 1);
 		map->pattern = g_steal_pointer(&pattern);
 		map->replacement = g_steal_pointer(&replacement);
+		map->address = g_steal_pointer(&address);
 		g_ptr_array_add(maps, map);
 	}
 	GPtrArray **field = FIELD(target, kw, GPtrArray *);
@@ -750,10 +719,16 @@ assign(const MmConfKeyword *kw, const char *label, gpointer target, const Value 
 			set_string(kw, target, NULL);
 			return TRUE;
 		}
-		if (!valid_addr_spec(text)) {
-			g_autofree char *ex = excerpt(text);
-			conf_error(error, file, line, "%s: '%s' is not a mail address", kw->name, ex);
-			return FALSE;
+		/* host_name may come later in the file: qualify with a
+		 * stand-in just to check the shape. */
+		{
+			g_autoptr(MmAddress) addr = mm_address_parse_path(text, "localhost", FALSE, &local);
+			if (addr == NULL) {
+				g_autofree char *ex = excerpt(text);
+				conf_error(error, file, line, "%s: '%s' is not a mail address: %s", kw->name, ex,
+				           local->message);
+				return FALSE;
+			}
 		}
 		set_string(kw, target, g_strdup(text));
 		return TRUE;

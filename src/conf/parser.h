@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "msg/address.h"
+
 typedef enum {
 	MM_CONF_TYPE_BOOL,      /* gboolean: on/yes/true, off/no/false */
 	MM_CONF_TYPE_INT,       /* int within [min, max] */
@@ -25,7 +27,7 @@ typedef enum {
 	MM_CONF_TYPE_COMMAND,   /* char *, a command line g_shell_parse_argv() accepts */
 	MM_CONF_TYPE_HOST_NAME, /* char *, a host name; "/file" means its first line */
 	MM_CONF_TYPE_HOST_PORT, /* char *, "host", "host:port", "[v6]:port" */
-	MM_CONF_TYPE_ADDRESS,   /* char *, one mail address (local@domain or local) */
+	MM_CONF_TYPE_ADDRESS,   /* char *, one RFC 5321 address; unqualified is allowed */
 	MM_CONF_TYPE_CHOICE,    /* char *, one of the row's choices (any case; stored lower case) */
 	MM_CONF_TYPE_LIST,      /* char **, never NULL, maybe empty */
 	MM_CONF_TYPE_CHOICE_LIST,    /* char **, each item one of the choices */
@@ -63,8 +65,10 @@ typedef struct {
 
 /* One "pattern: replacement" item of a map_* option. */
 typedef struct {
-	char *pattern;     /* glob over the local part (or whole address when it has '@') */
-	char *replacement; /* the address as written: "John <j@example.org>", "*@example.org" */
+	char *pattern;       /* glob over the local part (or whole address when it has '@') */
+	char *replacement;   /* the address as written: "John <j@example.org>", "*@example.org" */
+	MmAddress *address;  /* the same, parsed; local part "*" means "keep the local part";
+	                      * display_name only from HEADER_MAP items */
 } MmConfMap;
 
 void mm_conf_named_list_free(MmConfNamedList *list);

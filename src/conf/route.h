@@ -7,7 +7,8 @@
  * Same syntax, same parser and same errors as masqmail.conf.
  *
  * Lists are NULL-terminated char ** and never NULL; the map_* options
- * are GPtrArrays of MmConfMap* (pattern and replacement), never NULL.
+ * are GPtrArrays of MmConfMap* (pattern, replacement as written and
+ * as a parsed MmAddress), never NULL.
  */
 #pragma once
 

@@ -194,8 +194,6 @@ static const ValueCase value_cases[] = {
 	  "map_h_from_addresses", "a: \"Dr: A\" <a@x.example>" },
 	{ "map-angle-path", "map_return_path_addresses = \"a: <a@x.example>\"\n", "map_return_path_addresses",
 	  "a: <a@x.example>" },
-	{ "map-unqualified", "map_return_path_addresses = \"a: alice\"\n", "map_return_path_addresses",
-	  "a: alice" },
 	{ "resolve-dns-a", "resolve_list = \"dns_mx; dns_a; byname\"\n", "resolve_list", "dns_mx;dns_a;byname" },
 	{ "resolve-empty", "resolve_list = \"\"\n", "resolve_list", "" },
 	{ "auth-login", "auth_name = LOGIN\n", "auth_name", "login" },
@@ -215,6 +213,60 @@ test_value(gconstpointer data)
 	g_assert_no_error(error);
 	g_autofree char *got = value_of(route, c->option);
 	g_assert_cmpstr(got, ==, c->expected);
+}
+
+typedef struct {
+	const char *label;
+	const char *option;
+	const char *item;
+	const char *local_part; /* NULL: the item is refused */
+	const char *domain;
+	const char *display_name;
+} MapCase;
+
+static const MapCase map_cases[] = {
+	{ "header-plain", "map_h_from_addresses", "a: alice@example.net", "alice", "example.net", NULL },
+	{ "header-display", "map_h_from_addresses", "a: Alice Example <alice@example.net>", "alice",
+	  "example.net", "Alice Example" },
+	{ "header-quoted-display", "map_h_sender_addresses", "a: \\\"Example, Alice\\\" <alice@example.net>",
+	  "alice", "example.net", "Example, Alice" },
+	{ "header-domain-only", "map_outgoing_addresses", "*: *@example.net", "*", "example.net", NULL },
+	{ "path-plain", "map_return_path_addresses", "a: alice@example.net", "alice", "example.net", NULL },
+	{ "path-angle", "map_return_path_addresses", "a: <alice@example.net>", "alice", "example.net", NULL },
+	{ "path-domain-only", "map_return_path_addresses", "*: *@example.net", "*", "example.net", NULL },
+	{ "path-display-name", "map_return_path_addresses", "a: Alice <alice@example.net>", NULL, NULL, NULL },
+	{ "path-unqualified", "map_return_path_addresses", "a: alice", NULL, NULL, NULL },
+	{ "header-unqualified", "map_h_from_addresses", "a: alice", NULL, NULL, NULL },
+	{ "header-two-addresses", "map_h_reply_to_addresses", "a: a@example.net, b@example.net", NULL, NULL, NULL },
+	{ "header-empty-group", "map_h_reply_to_addresses", "a: friends: ;", NULL, NULL, NULL },
+	{ "header-empty", "map_h_from_addresses", "a:", NULL, NULL, NULL },
+	{ "header-double-at", "map_h_from_addresses", "a: alice@@example.net", NULL, NULL, NULL },
+};
+
+static void
+test_map_parse(gconstpointer data)
+{
+	const MapCase *c = data;
+	g_autofree char *text = g_strdup_printf("# a map\n%s = \"%s\"\n", c->option, c->item);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmRoute) route = load_text(text, &error);
+	if (c->local_part == NULL) {
+		g_assert_null(route);
+		g_assert_error(error, MM_ERROR, MM_ERROR_CONFIG);
+		g_autofree char *prefix = g_strdup_printf("test.route:2: %s: ", c->option);
+		g_assert_true(g_str_has_prefix(error->message, prefix));
+		return;
+	}
+	g_assert_no_error(error);
+	gsize n;
+	const MmConfKeyword *kw = mm_conf_table_lookup(mm_route_keywords(&n), n, c->option);
+	GPtrArray *maps = *(GPtrArray **)((char *)route + kw->offset);
+	g_assert_cmpuint(maps->len, ==, 1);
+	const MmConfMap *m = maps->pdata[0];
+	g_assert_nonnull(m->address);
+	g_assert_cmpstr(m->address->local_part, ==, c->local_part);
+	g_assert_cmpstr(m->address->domain, ==, c->domain);
+	g_assert_cmpstr(m->address->display_name, ==, c->display_name);
 }
 
 static void
@@ -312,7 +364,7 @@ typedef struct {
 static const BrokenCase broken_cases[] = {
 	{ "unknown-option.route", 3, "unknown option 'protocol'" },
 	{ "map-no-colon.route", 2, "the colon is missing" },
-	{ "map-display-name-in-path.route", 1, "no display name" },
+	{ "map-display-name-in-path.route", 1, "not a valid replacement" },
 	{ "map-empty-pattern.route", 2, "empty pattern" },
 	{ "bad-resolver.route", 1, "'dns_srv' is not one of" },
 	{ "bad-smtp-port.route", 2, "out of range" },
@@ -322,7 +374,7 @@ static const BrokenCase broken_cases[] = {
 	{ "unterminated.route", 2, "unterminated" },
 	{ "bad-wrapper.route", 1, "not a command line" },
 	{ "bad-helo-name.route", 1, "not a host name" },
-	{ "bad-map-address.route", 2, "not a valid replacement address" },
+	{ "bad-map-address.route", 2, "not a valid replacement" },
 };
 
 static void
@@ -384,6 +436,10 @@ main(int argc, char **argv)
 	for (gsize i = 0; i < G_N_ELEMENTS(value_cases); i++) {
 		g_autofree char *path = g_strdup_printf("/route/parse/%s", value_cases[i].label);
 		g_test_add_data_func(path, &value_cases[i], test_value);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(map_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/route/map/parse/%s", map_cases[i].label);
+		g_test_add_data_func(path, &map_cases[i], test_map_parse);
 	}
 	g_test_add("/route/map/include", Fixture, NULL, fixture_setup, test_map_include, fixture_teardown);
 	g_test_add("/route/map/include-error", Fixture, NULL, fixture_setup, test_map_include_error,
