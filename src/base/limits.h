@@ -29,6 +29,10 @@
 #define MM_SPOOL_LINE_MAX (64 * 1024)
 /* recipients one spool file may list (alias expansion can add many) */
 #define MM_SPOOL_RECIPIENTS_MAX 100000
+/* a spool message id (1.0 ids have 13 characters); ids are file names */
+#define MM_SPOOL_UID_MAX 64
+/* a spool -D file as a whole, read into memory for delivery */
+#define MM_SPOOL_DATA_MAX (1024L * 1024 * 1024)
 /* one line of a configuration, route or alias file */
 #define MM_CONF_LINE_MAX (16 * 1024)
 /* nesting of included list files */
