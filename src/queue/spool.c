@@ -1,0 +1,1063 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The spool (see spool.h): the only code that creates, renames or
+ * unlinks files in spool_dir/input. Messages are written so that a
+ * crash at any point leaves either the complete message or nothing but
+ * an orphan -D file; files are read as hostile input, bounded by the
+ * limits of limits.h, and a damaged entry is reported, never "repaired"
+ * or deleted here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "queue/spool.h"
+#include "queue/uid.h"
+
+#define SPOOL_FILE_MODE 0640
+#define SPOOL_DIR_MODE 0750
+/* envelope keys we do not know are kept if they look like keys */
+#define SPOOL_KEY_MAX 32
+
+struct _MmSpoolLock {
+	int fd; /* the -D file; the lock lives as long as this descriptor */
+	char *uid;
+};
+
+char *
+mm_spool_new_uid(void)
+{
+	return mm_uid_new();
+}
+
+static char *
+input_dir(const char *spool_dir)
+{
+	return g_build_filename(spool_dir, "input", NULL);
+}
+
+static char *
+entry_path(const char *spool_dir, const char *uid, const char *suffix)
+{
+	g_autofree char *name = g_strconcat(uid, suffix, NULL);
+
+	return g_build_filename(spool_dir, "input", name, NULL);
+}
+
+static gboolean
+check_uid(const char *uid, GError **error)
+{
+	if (mm_uid_is_valid(uid))
+		return TRUE;
+	g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "invalid message id \"%.*s\"",
+	            MM_SPOOL_UID_MAX, uid ? uid : "");
+	return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Locks                                                               */
+
+/* Takes the lock of the open -D file @fd without waiting. Sets errno
+ * (EAGAIN when somebody else holds it) on failure. */
+static gboolean
+lock_fd(int fd)
+{
+#ifdef F_OFD_SETLK
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+	return fcntl(fd, F_OFD_SETLK, &fl) == 0;
+#else
+	/* flock() locks belong to the open file description as well */
+	return flock(fd, LOCK_EX | LOCK_NB) == 0;
+#endif
+}
+
+static gboolean
+errno_is_held(int errnum)
+{
+	return errnum == EAGAIN || errnum == EACCES || errnum == EWOULDBLOCK;
+}
+
+MmSpoolLock *
+mm_spool_lock(const char *spool_dir, const char *uid, GError **error)
+{
+	g_autofree char *path = NULL;
+	g_autoptr(GError) local = NULL;
+	struct stat st_fd, st_path;
+	MmSpoolLock *lock;
+	int fd;
+
+	if (!check_uid(uid, error))
+		return NULL;
+	path = entry_path(spool_dir, uid, "-D");
+	fd = mm_fs_open(path, O_RDWR, 0, &local);
+	if (fd < 0) {
+		if (g_error_matches(local, MM_ERROR, MM_ERROR_NOT_FOUND))
+			g_set_error(error, MM_ERROR, MM_ERROR_NOT_FOUND, "message %s: not in the queue", uid);
+		else
+			g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	if (!lock_fd(fd)) {
+		int saved = errno;
+
+		close(fd);
+		if (errno_is_held(saved))
+			g_set_error(error, MM_ERROR, MM_ERROR_LOCKED, "message %s: locked by another process", uid);
+		else
+			mm_error_set_errno(error, saved, "lock %s", path);
+		return NULL;
+	}
+	/* The previous holder may have removed the message between our
+	 * open and our lock: then we hold the lock of a deleted file. */
+	if (fstat(fd, &st_fd) != 0 || stat(path, &st_path) != 0 || st_fd.st_dev != st_path.st_dev ||
+	    st_fd.st_ino != st_path.st_ino) {
+		close(fd);
+		g_set_error(error, MM_ERROR, MM_ERROR_NOT_FOUND, "message %s: removed", uid);
+		return NULL;
+	}
+	lock = g_new0(MmSpoolLock, 1);
+	lock->fd = fd;
+	lock->uid = g_strdup(uid);
+	return lock;
+}
+
+const char *
+mm_spool_lock_uid(const MmSpoolLock *lock)
+{
+	return lock->uid;
+}
+
+void
+mm_spool_unlock(MmSpoolLock *lock)
+{
+	if (lock == NULL)
+		return;
+	/* closing the only descriptor of the description releases the lock */
+	if (lock->fd >= 0)
+		close(lock->fd);
+	g_free(lock->uid);
+	g_free(lock);
+}
+
+gboolean
+mm_spool_is_locked(const char *spool_dir, const char *uid)
+{
+	g_autofree char *path = NULL;
+	gboolean held = FALSE;
+	int fd;
+
+	if (!mm_uid_is_valid(uid))
+		return FALSE;
+	path = entry_path(spool_dir, uid, "-D");
+	fd = mm_fs_open(path, O_RDONLY, 0, NULL);
+	if (fd < 0)
+		return FALSE;
+#ifdef F_OFD_GETLK
+	{
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+		held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	}
+#else
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+		held = errno_is_held(errno);
+#endif
+	close(fd);
+	return held;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+static gboolean
+key_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '_';
+}
+
+/* Length of the key of an envelope line "KEY:...", 0 if it has none. */
+static gsize
+envelope_key_len(const char *line)
+{
+	gsize n = 0;
+
+	while (n <= SPOOL_KEY_MAX && key_char(line[n]))
+		n++;
+	return (n > 0 && n <= SPOOL_KEY_MAX && line[n] == ':') ? n : 0;
+}
+
+static const char *const known_keys[] = { "MF", "RT", "PR", "RH", "ID", "DS", "TR", "TW" };
+
+static gboolean
+is_known_key(const char *line, gsize key_len)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(known_keys); i++)
+		if (key_len == 2 && g_ascii_strncasecmp(line, known_keys[i], 2) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* A value that goes on one envelope line: no line breaks, bounded. */
+static gboolean
+check_value(const char *what, const char *value, gsize prefix_len, GError **error)
+{
+	gsize len = strlen(value);
+
+	if (strpbrk(value, "\r\n") != NULL) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "%s contains a line break", what);
+		return FALSE;
+	}
+	if (prefix_len + len + 1 > MM_SPOOL_LINE_MAX) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "%s is longer than a spool line (%d)", what,
+		            MM_SPOOL_LINE_MAX);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A header field's text: lines ending in LF, every line after the first
+ * a continuation (starting with white space), so that the reader splits
+ * the fields exactly as they were. */
+static gboolean
+check_header_text(const char *text, GError **error)
+{
+	const char *line = text;
+	gsize len = strlen(text);
+
+	if (len == 0 || text[len - 1] != '\n' || strchr(text, '\r') != NULL) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "header field not made of LF-terminated lines");
+		return FALSE;
+	}
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n');
+
+		if (line != text && *line != ' ' && *line != '\t') {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE,
+			            "header field has a line that is not a continuation");
+			return FALSE;
+		}
+		if ((gsize)(end - line) + 4 > MM_SPOOL_LINE_MAX) {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "header line longer than a spool line (%d)",
+			            MM_SPOOL_LINE_MAX);
+			return FALSE;
+		}
+		line = end + 1;
+	}
+	return TRUE;
+}
+
+static gboolean
+format_rcpt(GString *out, const MmRecipient *rcpt, GError **error)
+{
+	g_autofree char *path = NULL;
+	const char *what;
+
+	if (rcpt->state != MM_RCPT_PENDING && rcpt->state != MM_RCPT_DELIVERED &&
+	    rcpt->state != MM_RCPT_FAILED) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "recipient with unknown state %d", rcpt->state);
+		return FALSE;
+	}
+	if (rcpt->pipe != NULL) {
+		if (rcpt->pipe[0] != '|') {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "pipe recipient not starting with '|'");
+			return FALSE;
+		}
+		what = rcpt->pipe;
+	} else if (rcpt->address != NULL && !mm_address_is_null(rcpt->address)) {
+		path = mm_address_to_path(rcpt->address);
+		what = path;
+	} else {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "recipient without address");
+		return FALSE;
+	}
+	if (!check_value("recipient", what, 4, error))
+		return FALSE;
+	g_string_append_printf(out, "RT:%c%s\n", (char)rcpt->state, what);
+	return TRUE;
+}
+
+/* The text of the -H file, or NULL with MM_ERROR_PARSE when @msg holds
+ * something the format cannot carry. Checked before any file exists. */
+static GString *
+format_header_file(const MmMessage *msg, GError **error)
+{
+	g_autoptr(GString) out = g_string_sized_new(4096);
+	g_autofree char *rp = NULL;
+
+	if (!check_uid(msg->uid, error))
+		return NULL;
+	if (msg->return_path == NULL) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "message %s has no return path", msg->uid);
+		return NULL;
+	}
+	if (msg->rcpts->len > MM_SPOOL_RECIPIENTS_MAX) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "message %s has more than %d recipients",
+		            msg->uid, MM_SPOOL_RECIPIENTS_MAX);
+		return NULL;
+	}
+	if (msg->headers->len > MM_HEADERS_COUNT_MAX) {
+		g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "message %s has more than %d header fields",
+		            msg->uid, MM_HEADERS_COUNT_MAX);
+		return NULL;
+	}
+
+	g_string_append_printf(out, "%s\n", msg->uid);
+	rp = mm_address_to_path(msg->return_path);
+	if (!check_value("return path", rp, 3, error))
+		return NULL;
+	g_string_append_printf(out, "MF:%s\n", rp);
+	for (guint i = 0; i < msg->rcpts->len; i++)
+		if (!format_rcpt(out, g_ptr_array_index(msg->rcpts, i), error))
+			return NULL;
+	if (msg->protocol != NULL) {
+		if (!check_value("protocol", msg->protocol, 3, error))
+			return NULL;
+		g_string_append_printf(out, "PR:%s\n", msg->protocol);
+	}
+	if (msg->received_host != NULL) {
+		if (!check_value("received host", msg->received_host, 3, error))
+			return NULL;
+		g_string_append_printf(out, "RH:%s\n", msg->received_host);
+	}
+	if (msg->ident != NULL) {
+		if (!check_value("ident", msg->ident, 3, error))
+			return NULL;
+		g_string_append_printf(out, "ID:%s\n", msg->ident);
+	}
+	if (msg->data_size >= 0)
+		g_string_append_printf(out, "DS: %" G_GINT64_FORMAT "\n", msg->data_size);
+	if (msg->received_time > 0)
+		g_string_append_printf(out, "TR: %" G_GINT64_FORMAT "\n", msg->received_time);
+	if (msg->warned_time > 0)
+		g_string_append_printf(out, "TW: %" G_GINT64_FORMAT "\n", msg->warned_time);
+	for (guint i = 0; msg->extra != NULL && i < msg->extra->len; i++) {
+		const char *line = g_ptr_array_index(msg->extra, i);
+		gsize key_len = envelope_key_len(line);
+
+		if (key_len == 0 || is_known_key(line, key_len)) {
+			g_set_error(error, MM_ERROR, MM_ERROR_PARSE, "kept envelope line is not an unknown key");
+			return NULL;
+		}
+		if (!check_value("kept envelope line", line, 0, error))
+			return NULL;
+		g_string_append_printf(out, "%s\n", line);
+	}
+	g_string_append_c(out, '\n');
+	for (guint i = 0; i < msg->headers->len; i++) {
+		const MmHeader *hdr = g_ptr_array_index(msg->headers, i);
+
+		if (!check_header_text(hdr->text, error))
+			return NULL;
+		g_string_append_printf(out, "HD:%s", hdr->text);
+	}
+	return g_steal_pointer(&out);
+}
+
+/* Any failure to make a message durable means "not accepted, offer it
+ * again later", whatever the errno was. */
+static void
+make_temporary(GError **error)
+{
+	if (error != NULL && *error != NULL && (*error)->domain == MM_ERROR &&
+	    (*error)->code != MM_ERROR_PARSE)
+		(*error)->code = MM_ERROR_TEMPORARY;
+}
+
+static gboolean
+ensure_input_dir(const char *spool_dir, const char *dir, GError **error)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return TRUE;
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s is not a directory", dir);
+		return FALSE;
+	}
+	if (errno != ENOENT) {
+		mm_error_set_errno(error, errno, "stat %s", dir);
+		return FALSE;
+	}
+	if (mkdir(dir, SPOOL_DIR_MODE) != 0 && errno != EEXIST) {
+		mm_error_set_errno(error, errno, "mkdir %s", dir);
+		return FALSE;
+	}
+	return mm_fs_fsync_dir(spool_dir, error);
+}
+
+static gboolean
+spool_write(const char *spool_dir, const MmMessage *msg, MmSpoolLock **lock_out, GError **error)
+{
+	g_autoptr(GString) header = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *d_path = NULL;
+	g_autofree char *h_path = NULL;
+	g_autofree char *h_name = NULL;
+	g_autofree char *h_tmp = NULL;
+	g_autofree char *uid_line = NULL;
+	gboolean h_made = FALSE;
+	struct stat st;
+	gsize body_len = 0;
+	const void *body;
+	int fd = -1;
+
+	g_return_val_if_fail(msg != NULL && msg->body != NULL, FALSE);
+
+	header = format_header_file(msg, error);
+	if (header == NULL)
+		return FALSE;
+
+	dir = input_dir(spool_dir);
+	d_path = entry_path(spool_dir, msg->uid, "-D");
+	h_path = entry_path(spool_dir, msg->uid, "-H");
+	h_name = g_strconcat(msg->uid, "-H", NULL);
+	h_tmp = g_strconcat(msg->uid, "-H.tmp", NULL);
+	if (!ensure_input_dir(spool_dir, dir, error))
+		goto fail_early;
+
+	/* A leftover -H of a damaged entry would otherwise be overwritten */
+	if (lstat(h_path, &st) == 0) {
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "message id %s is in use", msg->uid);
+		return FALSE;
+	}
+	fd = mm_fs_open(d_path, O_RDWR | O_CREAT | O_EXCL, SPOOL_FILE_MODE, error);
+	if (fd < 0)
+		goto fail_early;
+	/* Locked from the start, so that nobody takes the -D for an orphan
+	 * and no queue run sees the message before the caller is done. */
+	if (!lock_fd(fd)) {
+		mm_error_set_errno(error, errno, "lock %s", d_path);
+		goto fail;
+	}
+
+	uid_line = g_strconcat(msg->uid, "\n", NULL);
+	body = g_bytes_get_data(msg->body, &body_len);
+	if (!mm_fs_write_all(fd, uid_line, strlen(uid_line), d_path, error) ||
+	    !mm_fs_write_all(fd, body, body_len, d_path, error) || !mm_fs_fsync(fd, d_path, error))
+		goto fail;
+
+	/* The rename inside is the commit; a failure to fsync the directory
+	 * afterwards still undoes the message below. */
+	h_made = TRUE;
+	if (!mm_fs_replace(dir, h_name, h_tmp, header->str, header->len, SPOOL_FILE_MODE, error))
+		goto fail;
+
+	if (lock_out != NULL) {
+		MmSpoolLock *lock = g_new0(MmSpoolLock, 1);
+
+		lock->fd = fd;
+		lock->uid = g_strdup(msg->uid);
+		*lock_out = lock;
+	} else {
+		int saved_fd = fd;
+
+		fd = -1;
+		if (!mm_fs_close(saved_fd, d_path, error))
+			goto fail;
+	}
+	mm_debug(3, "%s: spooled rcpts=%u size=%" G_GSIZE_FORMAT, msg->uid, msg->rcpts->len, body_len);
+	return TRUE;
+
+fail:
+	/* Reverse order of creation: -H first, so that there is never an
+	 * envelope without its data. */
+	if (h_made)
+		unlink(h_path);
+	unlink(d_path);
+	if (fd >= 0)
+		close(fd);
+	/* best effort: the failure is reported either way */
+	mm_fs_fsync_dir(dir, NULL);
+fail_early:
+	make_temporary(error);
+	return FALSE;
+}
+
+gboolean
+mm_spool_write(const char *spool_dir, const MmMessage *msg, GError **error)
+{
+	return spool_write(spool_dir, msg, NULL, error);
+}
+
+gboolean
+mm_spool_write_locked(const char *spool_dir, const MmMessage *msg, MmSpoolLock **lock,
+                      GError **error)
+{
+	g_return_val_if_fail(lock != NULL, FALSE);
+	return spool_write(spool_dir, msg, lock, error);
+}
+
+gboolean
+mm_spool_write_header(const char *spool_dir, const MmMessage *msg, GError **error)
+{
+	g_autoptr(GString) header = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *d_path = NULL;
+	g_autofree char *h_name = NULL;
+	g_autofree char *h_tmp = NULL;
+	struct stat st;
+
+	header = format_header_file(msg, error);
+	if (header == NULL)
+		return FALSE;
+	dir = input_dir(spool_dir);
+	d_path = entry_path(spool_dir, msg->uid, "-D");
+	if (lstat(d_path, &st) != 0) {
+		g_set_error(error, MM_ERROR, MM_ERROR_NOT_FOUND, "message %s: no data file", msg->uid);
+		return FALSE;
+	}
+	h_name = g_strconcat(msg->uid, "-H", NULL);
+	h_tmp = g_strconcat(msg->uid, "-H.tmp", NULL);
+	if (!mm_fs_replace(dir, h_name, h_tmp, header->str, header->len, SPOOL_FILE_MODE, error)) {
+		make_temporary(error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Removing                                                            */
+
+gboolean
+mm_spool_remove(const char *spool_dir, const char *uid, GError **error)
+{
+	g_autofree char *dir = NULL;
+	g_autofree char *h_path = NULL;
+	g_autofree char *d_path = NULL;
+	gboolean had_h = TRUE, had_d = TRUE;
+
+	if (!check_uid(uid, error))
+		return FALSE;
+	dir = input_dir(spool_dir);
+	h_path = entry_path(spool_dir, uid, "-H");
+	d_path = entry_path(spool_dir, uid, "-D");
+
+	if (unlink(h_path) != 0) {
+		if (errno != ENOENT) {
+			mm_error_set_errno(error, errno, "unlink %s", h_path);
+			return FALSE;
+		}
+		had_h = FALSE;
+	}
+	/* the -H must be gone for good before its data goes */
+	if (had_h && !mm_fs_fsync_dir(dir, error))
+		return FALSE;
+	if (unlink(d_path) != 0) {
+		if (errno != ENOENT) {
+			mm_error_set_errno(error, errno, "unlink %s", d_path);
+			return FALSE;
+		}
+		had_d = FALSE;
+	}
+	if (!had_h && !had_d) {
+		g_set_error(error, MM_ERROR, MM_ERROR_NOT_FOUND, "message %s: not in the queue", uid);
+		return FALSE;
+	}
+	if (had_d && !mm_fs_fsync_dir(dir, error))
+		return FALSE;
+	mm_debug(3, "%s: removed from spool", uid);
+	return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+/* Reads lines from a spool file with every line bounded. */
+typedef struct {
+	int fd;
+	const char *path;
+	guint lineno;
+	gsize pos, len;
+	gboolean eof;
+	char buf[8192];
+} LineReader;
+
+static void
+set_corrupt(GError **error, const LineReader *r, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+set_corrupt(GError **error, const LineReader *r, const char *fmt, ...)
+{
+	g_autofree char *what = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "%s:%u: %s", r->path, r->lineno, what);
+}
+
+/* The next line into @line, without its LF (or CRLF). Returns 1 for a
+ * line, 0 at the end of the file, -1 with an error: MM_ERROR_CORRUPT
+ * for a NUL byte, a line longer than MM_SPOOL_LINE_MAX (line end
+ * included) or a last line without LF (a truncated file). */
+static int
+reader_next(LineReader *r, GString *line, GError **error)
+{
+	g_string_truncate(line, 0);
+	r->lineno++;
+	for (;;) {
+		const char *start, *nl;
+		gsize avail, take;
+
+		if (r->pos == r->len) {
+			ssize_t n;
+
+			if (r->eof)
+				break;
+			do {
+				n = read(r->fd, r->buf, sizeof r->buf);
+			} while (n < 0 && errno == EINTR);
+			if (n < 0) {
+				mm_error_set_errno(error, errno, "read %s", r->path);
+				return -1;
+			}
+			r->pos = 0;
+			r->len = (gsize)n;
+			if (n == 0) {
+				r->eof = TRUE;
+				break;
+			}
+		}
+		start = r->buf + r->pos;
+		avail = r->len - r->pos;
+		nl = memchr(start, '\n', avail);
+		take = nl ? (gsize)(nl - start) : avail;
+		if (memchr(start, '\0', take) != NULL) {
+			set_corrupt(error, r, "NUL byte");
+			return -1;
+		}
+		if (line->len + take + 1 > MM_SPOOL_LINE_MAX) {
+			set_corrupt(error, r, "line longer than %d bytes", MM_SPOOL_LINE_MAX);
+			return -1;
+		}
+		g_string_append_len(line, start, (gssize)take);
+		r->pos += take;
+		if (nl != NULL) {
+			r->pos++;
+			if (line->len > 0 && line->str[line->len - 1] == '\r')
+				g_string_truncate(line, line->len - 1);
+			return 1;
+		}
+	}
+	if (line->len > 0) {
+		set_corrupt(error, r, "truncated (last line has no line end)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses an address as an envelope line holds it; bracket-less paths
+ * are accepted, unqualified ones are not (1.0 qualified before
+ * spooling). */
+static MmAddress *
+parse_spool_path(LineReader *r, const char *text, gboolean allow_null, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	MmAddress *addr;
+
+	addr = mm_address_parse_path(text, NULL, allow_null, &local);
+	if (addr == NULL)
+		set_corrupt(error, r, "bad address \"%s\": %s", text, local->message);
+	return addr;
+}
+
+static gboolean
+parse_number(LineReader *r, const char *key, const char *text, gint64 *out, GError **error)
+{
+	g_autofree char *copy = g_strstrip(g_strdup(text));
+	guint64 v;
+
+	if (!g_ascii_string_to_unsigned(copy, 10, 0, G_MAXINT64, &v, NULL)) {
+		set_corrupt(error, r, "%s: not a number: \"%s\"", key, copy);
+		return FALSE;
+	}
+	*out = (gint64)v;
+	return TRUE;
+}
+
+static gboolean
+parse_rcpt(LineReader *r, MmMessage *msg, const char *line, GError **error)
+{
+	g_autoptr(MmRecipient) rcpt = NULL;
+	char state = line[3];
+	const char *rest;
+
+	if (msg->rcpts->len >= MM_SPOOL_RECIPIENTS_MAX) {
+		set_corrupt(error, r, "more than %d recipients", MM_SPOOL_RECIPIENTS_MAX);
+		return FALSE;
+	}
+	if (state != MM_RCPT_PENDING && state != MM_RCPT_DELIVERED && state != MM_RCPT_FAILED) {
+		set_corrupt(error, r, "unknown recipient state '%c'", g_ascii_isprint(state) ? state : '?');
+		return FALSE;
+	}
+	rest = line + 4;
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	if (*rest == '|') {
+		g_autofree char *pipe = g_strchomp(g_strdup(rest));
+
+		rcpt = mm_recipient_new_pipe(pipe);
+	} else {
+		g_autoptr(MmAddress) addr = parse_spool_path(r, rest, FALSE, error);
+
+		if (addr == NULL)
+			return FALSE;
+		rcpt = mm_recipient_new(addr);
+	}
+	rcpt->state = (MmRcptState)state;
+	g_ptr_array_add(msg->rcpts, g_steal_pointer(&rcpt));
+	return TRUE;
+}
+
+/* Reads the envelope part of the -H file, up to and with the empty line. */
+static gboolean
+read_envelope(LineReader *r, MmMessage *msg, GString *line, GError **error)
+{
+	guint seen = 0; /* bit per single-valued key, to catch repeats */
+
+	for (;;) {
+		gsize key_len;
+		const char *value;
+		int rc = reader_next(r, line, error);
+		int bit = -1;
+
+		if (rc < 0)
+			return FALSE;
+		if (rc == 0) {
+			set_corrupt(error, r, "truncated (no end of envelope)");
+			return FALSE;
+		}
+		if (line->len == 0)
+			break;
+		key_len = envelope_key_len(line->str);
+		if (key_len == 0) {
+			set_corrupt(error, r, "not an envelope line");
+			return FALSE;
+		}
+		value = line->str + key_len + 1;
+		if (!is_known_key(line->str, key_len)) {
+			if (msg->extra->len >= MM_SPOOL_RECIPIENTS_MAX) {
+				set_corrupt(error, r, "too many unknown envelope lines");
+				return FALSE;
+			}
+			g_ptr_array_add(msg->extra, g_strdup(line->str));
+			continue;
+		}
+		if (g_ascii_strncasecmp(line->str, "RT", 2) == 0) {
+			if (!parse_rcpt(r, msg, line->str, error))
+				return FALSE;
+			continue;
+		}
+		for (gsize i = 0; i < G_N_ELEMENTS(known_keys); i++)
+			if (g_ascii_strncasecmp(line->str, known_keys[i], 2) == 0)
+				bit = (int)i;
+		if (seen & (1u << bit)) {
+			set_corrupt(error, r, "%.2s: given twice", line->str);
+			return FALSE;
+		}
+		seen |= 1u << bit;
+
+		switch (g_ascii_toupper(line->str[0])) {
+		case 'M': {
+			g_autofree char *text = g_strstrip(g_strdup(value));
+
+			msg->return_path = parse_spool_path(r, text, TRUE, error);
+			if (msg->return_path == NULL)
+				return FALSE;
+			break;
+		}
+		case 'P':
+			msg->protocol = g_strstrip(g_strdup(value));
+			break;
+		case 'R':
+			msg->received_host = g_strstrip(g_strdup(value));
+			break;
+		case 'I':
+			msg->ident = g_strstrip(g_strdup(value));
+			break;
+		case 'D':
+			if (!parse_number(r, "DS", value, &msg->data_size, error))
+				return FALSE;
+			break;
+		case 'T':
+			if (g_ascii_toupper(line->str[1]) == 'R') {
+				if (!parse_number(r, "TR", value, &msg->received_time, error))
+					return FALSE;
+			} else if (!parse_number(r, "TW", value, &msg->warned_time, error)) {
+				return FALSE;
+			}
+			break;
+		default:
+			g_assert_not_reached();
+		}
+	}
+	if (msg->return_path == NULL) {
+		set_corrupt(error, r, "no MF: line (return path)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+add_header(LineReader *r, MmMessage *msg, GString *text, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	MmHeader *hdr;
+
+	if (msg->headers->len >= MM_HEADERS_COUNT_MAX) {
+		set_corrupt(error, r, "more than %d header fields", MM_HEADERS_COUNT_MAX);
+		return FALSE;
+	}
+	hdr = mm_header_parse(text->str, text->len, &local);
+	if (hdr == NULL) {
+		set_corrupt(error, r, "bad header field: %s", local->message);
+		return FALSE;
+	}
+	g_ptr_array_add(msg->headers, hdr);
+	g_string_truncate(text, 0);
+	return TRUE;
+}
+
+/* Reads the "HD:" lines and their continuations up to the end. */
+static gboolean
+read_headers(LineReader *r, MmMessage *msg, GString *line, GError **error)
+{
+	g_autoptr(GString) field = g_string_new(NULL);
+
+	for (;;) {
+		int rc = reader_next(r, line, error);
+
+		if (rc < 0)
+			return FALSE;
+		if (rc == 0)
+			break;
+		if (line->len >= 3 && g_ascii_strncasecmp(line->str, "HD:", 3) == 0) {
+			if (field->len > 0 && !add_header(r, msg, field, error))
+				return FALSE;
+			g_string_append_len(field, line->str + 3, (gssize)line->len - 3);
+			g_string_append_c(field, '\n');
+		} else if (line->len > 0 && (line->str[0] == ' ' || line->str[0] == '\t') && field->len > 0) {
+			if (field->len + line->len + 1 > MM_HEADER_MAX) {
+				set_corrupt(error, r, "header field longer than %d bytes", MM_HEADER_MAX);
+				return FALSE;
+			}
+			g_string_append_len(field, line->str, (gssize)line->len);
+			g_string_append_c(field, '\n');
+		} else {
+			set_corrupt(error, r, "not a header line");
+			return FALSE;
+		}
+	}
+	if (field->len > 0 && !add_header(r, msg, field, error))
+		return FALSE;
+	return TRUE;
+}
+
+/* Opens @path and checks that its first line is @uid. */
+static gboolean
+open_checked(LineReader *r, const char *path, const char *uid, GString *line, GError **error)
+{
+	int rc;
+
+	memset(r, 0, offsetof(LineReader, buf));
+	r->path = path;
+	r->fd = mm_fs_open(path, O_RDONLY, 0, error);
+	if (r->fd < 0)
+		return FALSE;
+	rc = reader_next(r, line, error);
+	if (rc < 0)
+		return FALSE;
+	if (rc == 0) {
+		set_corrupt(error, r, "empty file");
+		return FALSE;
+	}
+	if (strcmp(line->str, uid) != 0) {
+		set_corrupt(error, r, "first line is not the message id %s", uid);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* 1.0 read the body line by line and gave CRLF back as LF. */
+static GBytes *
+body_from_crlf(const char *data, gsize len)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)len);
+	gsize start = 0;
+
+	for (gsize i = 0; i + 1 < len; i++) {
+		if (data[i] == '\r' && data[i + 1] == '\n') {
+			g_byte_array_append(out, (const guint8 *)data + start, (guint)(i - start));
+			start = i + 1;
+		}
+	}
+	g_byte_array_append(out, (const guint8 *)data + start, (guint)(len - start));
+	return g_byte_array_free_to_bytes(out);
+}
+
+static gboolean
+read_data(LineReader *r, MmMessage *msg, GError **error)
+{
+	g_autoptr(GBytes) rest = NULL;
+	g_autoptr(GByteArray) all = NULL;
+	gsize rest_len;
+	const guint8 *rest_data;
+
+	rest = mm_fs_read_all(r->fd, MM_SPOOL_DATA_MAX, r->path, error);
+	if (rest == NULL) {
+		if (g_error_matches(*error, MM_ERROR, MM_ERROR_LIMIT))
+			(*error)->code = MM_ERROR_CORRUPT;
+		return FALSE;
+	}
+	rest_data = g_bytes_get_data(rest, &rest_len);
+	all = g_byte_array_sized_new((guint)(r->len - r->pos + rest_len));
+	g_byte_array_append(all, (const guint8 *)r->buf + r->pos, (guint)(r->len - r->pos));
+	g_byte_array_append(all, rest_data, (guint)rest_len);
+	msg->body = body_from_crlf((const char *)all->data, all->len);
+	return TRUE;
+}
+
+MmMessage *
+mm_spool_read(const char *spool_dir, const char *uid, gboolean with_body, GError **error)
+{
+	g_autoptr(MmMessage) msg = NULL;
+	g_autoptr(GString) line = g_string_new(NULL);
+	g_autofree char *h_path = NULL;
+	g_autofree char *d_path = NULL;
+	g_autoptr(GError) local = NULL;
+	LineReader hr, dr;
+	gboolean ok;
+
+	if (!check_uid(uid, error))
+		return NULL;
+	h_path = entry_path(spool_dir, uid, "-H");
+	d_path = entry_path(spool_dir, uid, "-D");
+
+	msg = mm_message_new();
+	msg->uid = g_strdup(uid);
+	if (msg->extra == NULL)
+		msg->extra = g_ptr_array_new_with_free_func(g_free);
+
+	ok = open_checked(&hr, h_path, uid, line, error) && read_envelope(&hr, msg, line, error) &&
+	     read_headers(&hr, msg, line, error);
+	if (hr.fd >= 0)
+		close(hr.fd);
+	if (!ok)
+		return NULL;
+
+	ok = open_checked(&dr, d_path, uid, line, &local);
+	if (ok && with_body)
+		ok = read_data(&dr, msg, &local);
+	if (dr.fd >= 0)
+		close(dr.fd);
+	if (!ok) {
+		if (g_error_matches(local, MM_ERROR, MM_ERROR_NOT_FOUND))
+			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "%s: missing (the -H file has no data)",
+			            d_path);
+		else
+			g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	return g_steal_pointer(&msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing                                                             */
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids in input/ that have a file with @suffix. */
+static GHashTable *
+scan_input(const char *spool_dir, const char *suffix, GError **error)
+{
+	g_autofree char *dir = input_dir(spool_dir);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GDir) d = NULL;
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	const char *name;
+	gsize suffix_len = strlen(suffix);
+
+	d = g_dir_open(dir, 0, &local);
+	if (d == NULL) {
+		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return set;
+		g_set_error(error, MM_ERROR,
+		            g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? MM_ERROR_PERMISSION
+		                                                                     : MM_ERROR_FAILED,
+		            "%s", local->message);
+		g_hash_table_unref(set);
+		return NULL;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		gsize len = strlen(name);
+		g_autofree char *uid = NULL;
+
+		if (len <= suffix_len || strcmp(name + len - suffix_len, suffix) != 0)
+			continue;
+		uid = g_strndup(name, len - suffix_len);
+		if (mm_uid_is_valid(uid))
+			g_hash_table_add(set, g_steal_pointer(&uid));
+	}
+	return set;
+}
+
+static GPtrArray *
+sorted_keys(GHashTable *set)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, set);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(out, g_strdup(key));
+	g_ptr_array_sort(out, compare_strings);
+	return out;
+}
+
+GPtrArray *
+mm_spool_list_uids(const char *spool_dir, GError **error)
+{
+	g_autoptr(GHashTable) set = scan_input(spool_dir, "-H", error);
+
+	return set ? sorted_keys(set) : NULL;
+}
+
+GPtrArray *
+mm_spool_list_orphans(const char *spool_dir, GError **error)
+{
+	g_autoptr(GHashTable) data = NULL;
+	g_autoptr(GHashTable) headers = NULL;
+	GHashTableIter it;
+	gpointer key;
+
+	data = scan_input(spool_dir, "-D", error);
+	if (data == NULL)
+		return NULL;
+	headers = scan_input(spool_dir, "-H", error);
+	if (headers == NULL)
+		return NULL;
+	g_hash_table_iter_init(&it, data);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		/* a locked -D without -H is a message being written */
+		if (g_hash_table_contains(headers, key) || mm_spool_is_locked(spool_dir, key))
+			g_hash_table_iter_remove(&it);
+	}
+	return sorted_keys(data);
+}
