@@ -4,11 +4,17 @@
 libmasqmail_a_SOURCES += \
 	src/base/fs.c src/base/fs.h \
 	src/queue/uid.c src/queue/uid.h \
-	src/queue/spool.c src/queue/spool.h
+	src/queue/spool.c src/queue/spool.h \
+	src/queue/queue.c src/queue/queue.h
 
 check_PROGRAMS += tests/unit/test-spool
 tests_unit_test_spool_SOURCES = tests/unit/test-spool.c
 tests_unit_test_spool_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-spool
+
+check_PROGRAMS += tests/unit/test-queue
+tests_unit_test_queue_SOURCES = tests/unit/test-queue.c
+tests_unit_test_queue_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-queue
 
 EXTRA_DIST += tests/fixtures/spool-1.0
