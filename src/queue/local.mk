@@ -17,4 +17,11 @@ tests_unit_test_queue_SOURCES = tests/unit/test-queue.c
 tests_unit_test_queue_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-queue
 
+# Writes one message and says "committed": run under strace by
+# tests/integration/spool-durability.sh. Not a test by itself.
+check_PROGRAMS += tests/unit/spool-tool
+tests_unit_spool_tool_SOURCES = tests/unit/spool-tool.c
+tests_unit_spool_tool_LDADD = $(mm_test_ldadd)
+
+TESTS += tests/integration/spool-durability.sh
 EXTRA_DIST += tests/fixtures/spool-1.0
