@@ -26,3 +26,9 @@ check_PROGRAMS += tests/unit/test-pipe
 tests_unit_test_pipe_SOURCES = tests/unit/test-pipe.c
 tests_unit_test_pipe_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-pipe
+
+# Drives local delivery from the shell for the root scenarios.
+check_PROGRAMS += tests/unit/deliver-tool
+tests_unit_deliver_tool_SOURCES = tests/unit/deliver-tool.c
+tests_unit_deliver_tool_LDADD = $(mm_test_ldadd)
+TESTS += tests/integration/local-delivery-safety.sh
