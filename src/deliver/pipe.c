@@ -331,19 +331,20 @@ mm_pipe_run(const char *const *argv, const char *const *envp, GBytes *input, gui
 		nfds_t n = 0;
 		gint64 left = deadline - g_get_monotonic_time();
 
-		if (left <= 0) {
+		if (in_p[1] >= 0)
+			pfd[n++] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
+		if (out_p[0] >= 0)
+			pfd[n++] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
+		if (left <= 0 || (poll(pfd, n, (int)MIN(left / 1000 + 1, POLL_MS)) < 0 &&
+		                  errno != EINTR)) {
+			/* Out of time (or unable to wait for it): the command and
+			 * all it started go, and the message waits. */
 			timed_out = TRUE;
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			status = wait_child(pid);
 			break;
 		}
-		if (in_p[1] >= 0)
-			pfd[n++] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
-		if (out_p[0] >= 0)
-			pfd[n++] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
-		if (poll(pfd, n, (int)MIN(left / 1000 + 1, POLL_MS)) < 0 && errno != EINTR)
-			break;
 
 		if (in_p[1] >= 0) {
 			ssize_t w = write(in_p[1], data + written, MIN(len - written, 65536));
