@@ -564,8 +564,8 @@ tokenize(const char *value, GError **error)
 		space = FALSE;
 		g_array_append_val(toks, t);
 	}
-	/* a comment after the last token: keep it on a sentinel-free list by
-	 * attaching it to an end marker */
+	/* The end marker (special '\0') spares the parser bounds checks and
+	 * carries a comment after the last token ("a@x.org (Name)"). */
 	{
 		Token t = { 0 };
 
