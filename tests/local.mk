@@ -1,3 +1,16 @@
 # Test harness. tests/lib/ holds what the scenarios share.
-dist_noinst_SCRIPTS += tests/lib/run-gtest tests/lib/summary tests/run
+dist_noinst_SCRIPTS += tests/lib/run-gtest tests/lib/run-scenario tests/lib/summary tests/run
 dist_noinst_DATA += tests/lib/lib.sh tests/lib/lsan.supp
+
+TESTS += tests/integration/readme-commands.sh
+TESTS += \
+	tests/integration/cli-version.sh \
+	tests/integration/cli-usage.sh \
+	tests/integration/conf-errors.sh \
+	tests/integration/sendmail-queue.sh
+TESTS += \
+	tests/integration/mailq-1.0-spool.sh \
+	tests/integration/mailrm.sh \
+	tests/integration/conf-privilege.sh \
+	tests/integration/daemon-foreground.sh \
+	tests/integration/state-dir.sh
