@@ -1,13 +1,159 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * main.c turns the command line into one mode and runs it. It owns the
+ * order of start-up: standard descriptors, options, privileges, the
+ * configuration, logging. Exit statuses are sysexits(3) values, as
+ * sendmail's.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/privileges.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/state_dir.h"
+#include "cli/version.h"
+#include "conf/conf.h"
+
+/* Programs may start us with 0, 1 or 2 closed; a file we open later
+ * must never become the standard output or error by accident. */
+static gboolean
+ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int null_fd = open("/dev/null", O_RDWR);
+		if (null_fd < 0)
+			return FALSE;
+		if (null_fd != fd) {
+			/* fds are allocated lowest first, so this cannot happen */
+			close(null_fd);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static int
+usage_error(const GError *error)
+{
+	fprintf(stderr, "masqmail: %s\n%s", error->message, mm_options_usage());
+	return EX_USAGE;
+}
+
+/* A caller-chosen configuration (-C, --state-dir) is trusted only as
+ * far as its caller: with it, set-id privilege is given up first. */
+static gboolean
+settle_privileges(const MmOptions *opts, GError **error)
+{
+	if (!opts->conf_file && !opts->state_dir)
+		return TRUE;
+	return mm_priv_drop_to_caller(error);
+}
+
+static MmConf *
+load_configuration(const MmOptions *opts, GError **error)
+{
+	g_autofree char *path = NULL;
+
+	if (opts->state_dir)
+		return mm_state_dir_conf(opts->state_dir, error);
+	path = opts->conf_file ? g_strdup(opts->conf_file)
+	                       : g_build_filename(MM_CONF_DIR, "masqmail.conf", NULL);
+	return mm_conf_load(path, error);
+}
+
+static gboolean
+mode_needs_log(MmMode mode)
+{
+	return mode == MM_MODE_ACCEPT || mode == MM_MODE_DAEMON || mode == MM_MODE_QUEUE_RUN ||
+	       mode == MM_MODE_SMTP || mode == MM_MODE_REMOVE;
+}
+
+static int
+run_mode(const MmOptions *opts, MmConf *conf)
+{
+	switch (opts->mode) {
+	case MM_MODE_LIST:
+		return mm_cmd_list_queue(conf);
+	case MM_MODE_REMOVE:
+		return mm_cmd_remove(conf, (const char *const *)opts->args);
+	case MM_MODE_ALIASES:
+		/* There is no alias database: the files are read at delivery. */
+		return EX_OK;
+	case MM_MODE_DAEMON:
+		return mm_cmd_daemon(opts, conf);
+	case MM_MODE_ACCEPT:
+		return mm_cmd_accept(opts, conf);
+	case MM_MODE_QUEUE_RUN:
+	case MM_MODE_SMTP:
+	case MM_MODE_STATUS:
+	default:
+		fprintf(stderr, "masqmail: the %s mode is not available in this version\n",
+		        mm_options_mode_name(opts->mode));
+		return EX_UNAVAILABLE;
+	}
+}
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	printf("masqmail %s\n", PACKAGE_VERSION);
-	return 0;
+	g_auto(MmOptions) opts;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmConf) conf = NULL;
+	int debug_level;
+
+	mm_options_init(&opts);
+	if (!ensure_std_fds())
+		return EX_OSERR;
+	signal(SIGPIPE, SIG_IGN);
+	mm_log_init("masqmail");
+
+	if (!mm_options_parse(argc, argv, &opts, &error))
+		return usage_error(error);
+	if (opts.mode == MM_MODE_HELP) {
+		fputs(mm_options_usage(), stdout);
+		return EX_OK;
+	}
+	if (opts.mode == MM_MODE_VERSION) {
+		g_autofree char *report = mm_version_report();
+		fputs(report, stdout);
+		return EX_OK;
+	}
+	if (!settle_privileges(&opts, &error)) {
+		fprintf(stderr, "masqmail: %s\n", error->message);
+		return EX_OSERR;
+	}
+	if (opts.debug_level >= 0 && mm_priv_is_setid() &&
+	    !mm_priv_caller_is_trusted(MM_USER, MM_GROUP)) {
+		fprintf(stderr, "masqmail: only root and the mail user may set the debug level\n");
+		return EX_NOPERM;
+	}
+	conf = load_configuration(&opts, &error);
+	if (!conf) {
+		fprintf(stderr, "masqmail: %s\n", error->message);
+		return EX_CONFIG;
+	}
+	debug_level = opts.debug_level >= 0 ? opts.debug_level : conf->debug_level;
+	mm_log_set_debug_level(debug_level);
+	if (mode_needs_log(opts.mode) &&
+	    !mm_log_open(conf->use_syslog, conf->log_dir, debug_level, &error)) {
+		fprintf(stderr, "masqmail: %s\n", error->message);
+		return EX_CANTCREAT;
+	}
+	if (opts.verbose || (opts.mode == MM_MODE_DAEMON && opts.foreground))
+		mm_log_set_stderr(TRUE);
+	return run_mode(&opts, conf);
 }
