@@ -13,4 +13,5 @@ TESTS += \
 	tests/integration/mailrm.sh \
 	tests/integration/conf-privilege.sh \
 	tests/integration/daemon-foreground.sh \
-	tests/integration/state-dir.sh
+	tests/integration/state-dir.sh \
+	tests/integration/sendmail-return-path.sh
