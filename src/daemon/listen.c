@@ -11,40 +11,8 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "conf/parser.h"
 #include "daemon/listen.h"
-
-gboolean
-mm_listen_parse_item(const char *item, char **host, guint16 *port, GError **error)
-{
-	const char *colon;
-	g_autofree char *h = NULL;
-	guint64 p = 25;
-
-	if (item[0] == '[') {
-		const char *close = strchr(item, ']');
-		if (!close)
-			goto bad;
-		h = g_strndup(item + 1, close - item - 1);
-		colon = close[1] == ':' ? close + 1 : NULL;
-		if (close[1] != '\0' && !colon)
-			goto bad;
-	} else {
-		colon = strrchr(item, ':');
-		h = colon ? g_strndup(item, colon - item) : g_strdup(item);
-		if (colon && strchr(h, ':'))
-			goto bad; /* a bare IPv6 address needs brackets */
-	}
-	if (colon && !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &p, NULL))
-		goto bad;
-	if (h[0] == '\0')
-		goto bad;
-	*host = g_steal_pointer(&h);
-	*port = (guint16)p;
-	return TRUE;
-bad:
-	g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "bad listen address '%s'", item);
-	return FALSE;
-}
 
 static GSocket *
 bind_one(GInetAddress *inet, guint16 port, GError **error)
@@ -78,7 +46,7 @@ mm_listen_open(const char *const *items, GError **error)
 		g_autolist(GInetAddress) addrs = NULL;
 		GError *local = NULL;
 
-		if (!mm_listen_parse_item(*items, &host, &port, error))
+		if (!mm_conf_split_host_port(*items, 25, &host, &port, error))
 			goto fail;
 		addrs = g_resolver_lookup_by_name(resolver, host, NULL, &local);
 		if (!addrs) {

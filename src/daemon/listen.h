@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The daemon's listening sockets, made from listen_addresses items
- * ("host:port", "host" for port 25, "[v6addr]:port").
+ * ("host:port", "host" for port 25; see mm_conf_split_host_port()).
  */
 #pragma once
 
@@ -10,10 +10,6 @@
 /* Listen backlog: masqmail 1.0's backlog of 1 dropped connection
  * attempts of concurrent clients, which then waited a second each. */
 #define MM_LISTEN_BACKLOG 128
-
-/* Splits one listen_addresses item into host and port. FALSE with
- * MM_ERROR_CONFIG when it is malformed. */
-gboolean mm_listen_parse_item(const char *item, char **host, guint16 *port, GError **error);
 
 /* Resolves every item and binds a listening, non-blocking socket to
  * each address it resolves to. Returns a GPtrArray of GSocket* (owned)
