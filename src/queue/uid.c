@@ -4,9 +4,9 @@
  * per-process counter modulo 62^2, so two processes whose ids differ by
  * a multiple of 238328 (Linux allows ids up to 2^22) could name two
  * messages alike in the same second, and so could one process making
- * more than 3844 a second. Here the process id's high part moves into
- * the counter field: the field is cut into one range per possible high
- * part, and a process that used up its range waits for the next second.
+ * more than 3844 a second. Here the process id has four digits, enough
+ * for every Linux pid, and the counter three, enough for any rate a
+ * daemon reaches; a process that used them up waits for the next second.
  */
 #include "config.h"
 
@@ -16,12 +16,11 @@
 #include "base/limits.h"
 #include "queue/uid.h"
 
-#define BASE62_PID_SPAN (62 * 62 * 62)   /* values of the 3-digit pid field */
-#define BASE62_SEQ_SPAN (62 * 62)        /* values of the 2-digit counter field */
-#define PID_LIMIT (4 * 1024 * 1024)      /* Linux PID_MAX_LIMIT on 64-bit */
-#define PID_HIGH_PARTS ((PID_LIMIT + BASE62_PID_SPAN - 1) / BASE62_PID_SPAN)
+#define BASE62_PID_SPAN (62 * 62 * 62 * 62) /* values of the 4-digit pid field */
+#define PID_LIMIT (4 * 1024 * 1024)         /* Linux PID_MAX_LIMIT on 64-bit */
 
-G_STATIC_ASSERT(MM_UID_PER_SECOND * PID_HIGH_PARTS <= BASE62_SEQ_SPAN);
+G_STATIC_ASSERT(PID_LIMIT <= BASE62_PID_SPAN);
+G_STATIC_ASSERT(MM_UID_PER_SECOND == 62 * 62 * 62);
 
 #define BASE62_DIGITS "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 static const char base62[] = BASE62_DIGITS;
@@ -39,15 +38,14 @@ char *
 mm_uid_format(gint64 epoch, guint pid, guint seq)
 {
 	char buf[MM_UID_LEN + 1];
-	guint pid_high = (pid / BASE62_PID_SPAN) % PID_HIGH_PARTS;
 
 	g_return_val_if_fail(seq < MM_UID_PER_SECOND, NULL);
 
 	put_base62(buf, (guint64)MAX(epoch, 0), 6);
 	buf[6] = '-';
-	put_base62(buf + 7, pid % BASE62_PID_SPAN, 3);
-	buf[10] = '-';
-	put_base62(buf + 11, (guint64)pid_high * MM_UID_PER_SECOND + seq, 2);
+	put_base62(buf + 7, pid % BASE62_PID_SPAN, 4);
+	buf[11] = '-';
+	put_base62(buf + 12, seq, 3);
 	buf[MM_UID_LEN] = '\0';
 	return g_strdup(buf);
 }

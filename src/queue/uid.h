@@ -10,12 +10,12 @@
 
 #include <glib.h>
 
-/* Length of the ids made here: 6 + 1 + 3 + 1 + 2. */
-#define MM_UID_LEN 13
+/* Length of the ids made here: 6 + 1 + 4 + 1 + 3. */
+#define MM_UID_LEN 15
 
-/* Messages one process can name per second. Ids are made faster than
- * that by waiting for the next second. */
-#define MM_UID_PER_SECOND 213
+/* Messages one process can name per second (62^3). Past that it waits
+ * for the next second. */
+#define MM_UID_PER_SECOND 238328
 
 /* A new id, different from every id this or any other process on the
  * host made or will make (as long as the clock does not go backwards
