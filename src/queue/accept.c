@@ -278,6 +278,53 @@ add_missing_headers(MmMessage *msg, const MmAcceptContext *ctx, guint seen)
 	}
 }
 
+/* Client text that goes into the field: only printable ASCII
+ * without the characters that would change the field's structure. */
+static char *
+sanitized(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	for (const char *c = text; *c; c++) {
+		if (strchr("()[]", *c))
+			continue;
+		g_string_append_c(out, (*c > 32 && *c < 127 && !strchr(";\\\"", *c)) ? *c : '_');
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* "from HELO (NAME [ADDRESS])", the protocol, the TLS session and the
+ * authenticated user, as RFC 5321 4.4 and RFC 3848 describe it. */
+static char *
+smtp_received(const MmMessage *msg, const MmAcceptContext *ctx, const char *for_part, const char *date)
+{
+	g_autoptr(GString) v = g_string_new("from ");
+	g_autofree char *helo = sanitized(ctx->helo ? ctx->helo : "unknown");
+
+	g_string_append(v, helo);
+	if (ctx->client_name || ctx->client_address) {
+		g_autofree char *name = ctx->client_name ? sanitized(ctx->client_name) : NULL;
+		g_autofree char *addr = ctx->client_address ? sanitized(ctx->client_address) : NULL;
+		g_string_append(v, " (");
+		if (name)
+			g_string_append_printf(v, "%s%s", name, addr ? " " : "");
+		if (addr)
+			g_string_append_printf(v, "[%s]", addr);
+		g_string_append_c(v, ')');
+	}
+	g_string_append_printf(v, "\n\tby %s with %s (%s %s)", ctx->host_name, ctx->with ? ctx->with : "SMTP",
+	                       PACKAGE_NAME, PACKAGE_VERSION);
+	if (ctx->tls_cipher) {
+		g_autofree char *tls = sanitized(ctx->tls_cipher);
+		g_string_append_printf(v, "\n\t(tls %s)", tls);
+	}
+	if (ctx->auth_user) {
+		g_autofree char *user = sanitized(ctx->auth_user);
+		g_string_append_printf(v, "\n\t(authenticated as %s)", user);
+	}
+	g_string_append_printf(v, "\n\tid %s%s; %s", msg->uid, for_part ? for_part : "", date);
+	return g_string_free(g_steal_pointer(&v), FALSE);
+}
+
 static void
 add_received(MmMessage *msg, const MmAcceptContext *ctx)
 {
@@ -291,7 +338,9 @@ add_received(MmMessage *msg, const MmAcceptContext *ctx)
 		g_autofree char *a = r->address ? mm_address_to_string(r->address) : g_strdup(r->pipe);
 		for_part = g_strdup_printf("\n\tfor <%s>", a);
 	}
-	if (!msg->received_host)
+	if (ctx->client_address || ctx->helo)
+		value = smtp_received(msg, ctx, for_part, date);
+	else if (!msg->received_host)
 		value = g_strdup_printf("by %s (%s %s, from userid %u)\n\tid %s%s; %s", ctx->host_name,
 		                        PACKAGE_NAME, PACKAGE_VERSION, (unsigned)ctx->uid, msg->uid,
 		                        for_part ? for_part : "", date);

@@ -28,6 +28,14 @@ typedef struct {
 	guint flags;            /* MmAcceptFlags */
 	const char *full_name;  /* -F: display name for a From: we add, may be NULL */
 	uid_t uid;              /* the submitting user, for Received: of local mail */
+	/* SMTP only, for Received: (RFC 5321 4.4); each may be NULL. With
+	 * client_address or helo set the field says "from ... by ...". */
+	const char *helo;           /* the name the client gave in HELO/EHLO */
+	const char *client_name;    /* the client's host name, when known */
+	const char *client_address; /* the client's IP address as text */
+	const char *with;           /* RFC 3848 keyword: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+	const char *tls_cipher;     /* the TLS session, as the TLS module describes it */
+	const char *auth_user;      /* the user name the client authenticated as */
 } MmAcceptContext;
 
 /* Reads a message from @fd until end of file (or the lone dot of
