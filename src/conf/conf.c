@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "base/error.h"
+#include "base/limits.h"
 #include "conf/conf.h"
 
 #define ROW(name, type, def) \
@@ -67,6 +70,22 @@ static const MmConfKeyword keywords[] = {
 	ROW(log_user, ADDRESS, NULL),
 	BOUNDED(max_msg_size, SIZE, "0", 0, G_MAXINT64),
 	ROW(defer_all, BOOL, "false"),
+	ROW(tls_cert_file, PATH, NULL),
+	ROW(tls_key_file, PATH, NULL),
+	ROW(tls_ca_file, PATH, NULL),
+	ROW(tls_priority, STRING, NULL),
+	ROW(auth_secrets_file, PATH, NULL),
+	ROW(relay_networks, LIST, NULL),
+	/* RFC 5321 4.5.3.1.8: at least 100 */
+	BOUNDED(smtp_max_recipients, INT, G_STRINGIFY(MM_RECIPIENTS_DEFAULT), 100, 100000),
+	BOUNDED(smtp_max_errors, INT, "20", 1, 1000),
+	BOUNDED(smtp_max_sessions, INT, "50", 1, 10000),
+	BOUNDED(smtp_max_sessions_per_client, INT, "10", 1, 10000),
+	/* RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for a command */
+	BOUNDED(smtp_command_timeout, TIME, "5m", 1, 24 * 60 * 60),
+	/* RFC 5321 4.5.3.2.6: a client waits 3 minutes for each block of text */
+	BOUNDED(smtp_data_timeout, TIME, "3m", 1, 24 * 60 * 60),
+	BOUNDED(smtp_greeting_delay, TIME, "0", 0, 60),
 };
 
 const MmConfKeyword *
@@ -130,6 +149,20 @@ finish(MmConf *conf, const char *file_name, const gboolean *seen, GError **error
 			            file_name, keywords[i].name);
 			return FALSE;
 		}
+	}
+	for (char **n = conf->relay_networks; *n; n++) {
+		g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(*n, NULL);
+		if (!mask) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
+			            "%s:0: relay_networks: \"%s\" is not an address or address/prefix",
+			            file_name, *n);
+			return FALSE;
+		}
+	}
+	if ((conf->tls_cert_file == NULL) != (conf->tls_key_file == NULL)) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
+		            "%s:0: tls_cert_file and tls_key_file must be set together", file_name);
+		return FALSE;
 	}
 	if (!seen[keyword_index("local_hosts")])
 		default_local_hosts(conf);

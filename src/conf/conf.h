@@ -66,6 +66,21 @@ typedef struct MmConf {
 	gint64 max_msg_size;        /* bytes, 0: no limit */
 	gboolean defer_all;
 
+	/* The SMTP server (not in 1.0). */
+	char *tls_cert_file;        /* no certificate: STARTTLS is not offered */
+	char *tls_key_file;
+	char *tls_ca_file;
+	char *tls_priority;         /* GnuTLS priority string, NULL for its default */
+	char *auth_secrets_file;    /* "user:secret" lines; unset: no AUTH */
+	char **relay_networks;      /* address/prefix items; empty: loopback and the local networks */
+	int smtp_max_recipients;
+	int smtp_max_errors;
+	int smtp_max_sessions;
+	int smtp_max_sessions_per_client;
+	gint64 smtp_command_timeout; /* seconds */
+	gint64 smtp_data_timeout;    /* seconds */
+	gint64 smtp_greeting_delay;  /* seconds */
+
 	char *file;                 /* the file read last, or NULL for the defaults */
 } MmConf;
 

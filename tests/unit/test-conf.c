@@ -133,6 +133,20 @@ static const Default defaults[] = {
 	{ "log_user", "" },
 	{ "max_msg_size", "0" },
 	{ "defer_all", "false" },
+	/* the SMTP server, new in this version */
+	{ "tls_cert_file", "" },
+	{ "tls_key_file", "" },
+	{ "tls_ca_file", "" },
+	{ "tls_priority", "" },
+	{ "auth_secrets_file", "" },
+	{ "relay_networks", "" },
+	{ "smtp_max_recipients", "100" },
+	{ "smtp_max_errors", "20" },
+	{ "smtp_max_sessions", "50" },
+	{ "smtp_max_sessions_per_client", "10" },
+	{ "smtp_command_timeout", "5m" },
+	{ "smtp_data_timeout", "3m" },
+	{ "smtp_greeting_delay", "0s" },
 };
 
 static void
@@ -352,6 +366,19 @@ test_good_all_options(void)
 		{ "log_user", "archive@example.org" },
 		{ "max_msg_size", "10000000" },
 		{ "defer_all", "true" },
+		{ "tls_cert_file", "/etc/masqmail/tls/cert.pem" },
+		{ "tls_key_file", "/etc/masqmail/tls/key.pem" },
+		{ "tls_ca_file", "/etc/masqmail/tls/ca.pem" },
+		{ "tls_priority", "SECURE256:-VERS-TLS1.0" },
+		{ "auth_secrets_file", "/etc/masqmail/smtp-secrets" },
+		{ "relay_networks", "127.0.0.0/8;192.168.1.0/24;::1" },
+		{ "smtp_max_recipients", "200" },
+		{ "smtp_max_errors", "5" },
+		{ "smtp_max_sessions", "20" },
+		{ "smtp_max_sessions_per_client", "4" },
+		{ "smtp_command_timeout", "10m" },
+		{ "smtp_data_timeout", "5m" },
+		{ "smtp_greeting_delay", "2s" },
 	};
 	gsize n;
 	mm_conf_keywords(&n);
@@ -678,6 +705,44 @@ test_broken(gconstpointer data)
 	g_assert_nonnull(strstr(error->message, c->word));
 }
 
+/* ---- SMTP server options ----------------------------------------- */
+
+typedef struct {
+	const char *label;
+	const char *text;
+	const char *error; /* NULL: loads */
+} ServerCase;
+
+static const ServerCase server_cases[] = {
+	{ "relay-networks", "relay_networks = \"127.0.0.1/32; 10.1.0.0/16; ::1; 2001:db8::/32\"\n", NULL },
+	{ "relay-network-bad", "relay_networks = \"192.168.1.0/24; lan\"\n",
+	  "server.conf:0: relay_networks: \"lan\" is not an address" },
+	{ "relay-network-bad-prefix", "relay_networks = \"10.0.0.0/33\"\n", "relay_networks" },
+	{ "tls-pair", "tls_cert_file = /etc/c.pem\ntls_key_file = /etc/k.pem\n", NULL },
+	{ "tls-cert-alone", "tls_cert_file = /etc/c.pem\n", "must be set together" },
+	{ "recipients-below-rfc", "smtp_max_recipients = 99\n", "out of range" },
+	{ "timeout-zero", "smtp_command_timeout = 0\n", "out of range" },
+};
+
+static void
+test_server_options(gconstpointer data)
+{
+	const ServerCase *c = data;
+	g_autofree char *text = g_strdup_printf("host_name = h.example\n%s", c->text);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmConf) conf = mm_conf_load_data(text, strlen(text), "server.conf", &error);
+
+	if (!c->error) {
+		g_assert_no_error(error);
+		g_assert_nonnull(conf);
+		return;
+	}
+	g_assert_null(conf);
+	g_assert_error(error, MM_ERROR, MM_ERROR_CONFIG);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, c->error));
+}
+
 /* ---- documentation ---------------------------------------------- */
 
 /* Option entries of a man page are ".BI \"NAME = \" type" or, for a
@@ -882,6 +947,10 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &broken_cases[i], test_broken);
 	}
 
+	for (gsize i = 0; i < G_N_ELEMENTS(server_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/conf/server/%s", server_cases[i].label);
+		g_test_add_data_func(path, &server_cases[i], test_server_options);
+	}
 	g_test_add_func("/conf/doc/every-keyword-in-man-page", test_documented);
 
 	g_test_add_func("/conf/value/time", test_parse_time);
