@@ -66,3 +66,11 @@
 #define MM_EXPAND_RESULT_MAX (64 * 1024)
 /* the error report a delivery child sends to its parent */
 #define MM_CHILD_REPORT_MAX 4096
+/* a certificate, key or CA file read for TLS (a system CA bundle is ~250 KiB) */
+#define MM_TLS_FILE_MAX (4 * 1024 * 1024)
+/* RFC 4954 4: a base64 SASL response line of at least 12288 octets must be accepted */
+#define MM_SASL_RESPONSE_MAX 12288
+/* RFC 4616 2: authzid, authcid and password of PLAIN are at most 255 octets each */
+#define MM_SASL_FIELD_MAX 255
+/* the file of SMTP AUTH user:secret lines */
+#define MM_SASL_SECRETS_FILE_MAX (1024 * 1024)

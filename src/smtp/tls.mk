@@ -1,1 +1,7 @@
-# tls
+# smtp/tls: TLS with GnuTLS (tls.h, tls-gnutls.c) and the SASL mechanisms of SMTP AUTH
+libmasqmail_a_SOURCES += \
+	src/smtp/tls.h src/smtp/tls-gnutls.c \
+	src/smtp/sasl.h src/smtp/sasl.c
+
+# A throwaway CA with server and client certificates, for the tests.
+dist_noinst_SCRIPTS += tests/lib/make-test-ca.sh
