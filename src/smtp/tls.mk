@@ -5,3 +5,8 @@ libmasqmail_a_SOURCES += \
 
 # A throwaway CA with server and client certificates, for the tests.
 dist_noinst_SCRIPTS += tests/lib/make-test-ca.sh
+
+check_PROGRAMS += tests/unit/test-sasl
+tests_unit_test_sasl_SOURCES = tests/unit/test-sasl.c
+tests_unit_test_sasl_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-sasl
