@@ -74,3 +74,5 @@
 #define MM_SASL_FIELD_MAX 255
 /* the file of SMTP AUTH user:secret lines */
 #define MM_SASL_SECRETS_FILE_MAX (1024 * 1024)
+/* an AUTH secret read from a route's auth_secret_file */
+#define MM_AUTH_SECRET_MAX 1024

@@ -8,12 +8,18 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "conf/route.h"
 
@@ -26,7 +32,8 @@
 
 /* dns_a is gone from 1.0's documentation but older route files name it. */
 static const char *const resolvers[] = { "dns_mx", "dns_a", "byname", NULL };
-static const char *const auth_methods[] = { "cram-md5", "login", NULL };
+static const char *const auth_methods[] = { "cram-md5", "login", "plain", NULL };
+static const char *const tls_modes[] = { "off", "opportunistic", "required", "smtps", NULL };
 
 static const MmConfKeyword keywords[] = {
 	ROW(allowed_senders, LIST, NULL),
@@ -46,8 +53,16 @@ static const MmConfKeyword keywords[] = {
 	CHOICE(auth_name, CHOICE, NULL, auth_methods),
 	ROW(auth_login, STRING, NULL),
 	ROW(auth_secret, STRING, NULL),
+	ROW(auth_secret_file, PATH, NULL),
+	ROW(auth_allow_plaintext, BOOL, "false"),
 	BOUNDED(smtp_port, INT, "25", 1, 65535),
 	ROW(wrapper, COMMAND, NULL),
+	CHOICE(tls, CHOICE, "opportunistic", tls_modes),
+	ROW(tls_verify, BOOL, "true"),
+	ROW(tls_ca_file, PATH, NULL),
+	ROW(tls_cert_file, PATH, NULL),
+	ROW(tls_key_file, PATH, NULL),
+	ROW(tls_priority, STRING, NULL),
 	ROW(pipe, COMMAND, NULL),
 	ROW(pipe_fromline, BOOL, "false"),
 	ROW(pipe_fromhack, BOOL, "false"),
@@ -96,12 +111,30 @@ mm_route_free(MmRoute *route)
 	g_free(route);
 }
 
+/* Options that are each fine but make no sense together. They have no
+ * single line, so the error names line 0 as a missing option does. */
+static gboolean
+check_consistency(const MmRoute *route, const char *file_name, GError **error)
+{
+	const char *problem = NULL;
+	if (route->auth_secret != NULL && route->auth_secret_file != NULL)
+		problem = "auth_secret and auth_secret_file are both set; keep one";
+	else if ((route->tls_cert_file == NULL) != (route->tls_key_file == NULL))
+		problem = "tls_cert_file and tls_key_file go together";
+	if (problem == NULL)
+		return TRUE;
+	g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:0: %s", file_name, problem);
+	return FALSE;
+}
+
 MmRoute *
 mm_route_load_data(const char *text, gsize len, const char *file_name, GError **error)
 {
 	g_autofree char *name = route_name(file_name);
 	g_autoptr(MmRoute) route = mm_route_new_default(name, file_name);
 	if (!mm_conf_parse_text(keywords, G_N_ELEMENTS(keywords), route, text, len, file_name, NULL, error))
+		return NULL;
+	if (!check_consistency(route, file_name, error))
 		return NULL;
 	return g_steal_pointer(&route);
 }
@@ -112,6 +145,8 @@ mm_route_load(const char *path, GError **error)
 	g_autofree char *name = route_name(path);
 	g_autoptr(MmRoute) route = mm_route_new_default(name, path);
 	if (!mm_conf_parse_file(keywords, G_N_ELEMENTS(keywords), route, path, NULL, error))
+		return NULL;
+	if (!check_consistency(route, path, error))
 		return NULL;
 
 	/* masqmail 1.0 never checked this; refusing such files now would
@@ -134,4 +169,65 @@ mm_route_load_list(const char *const *files, GError **error)
 		g_ptr_array_add(routes, route);
 	}
 	return g_steal_pointer(&routes);
+}
+
+gboolean
+mm_route_read_auth_secret(const MmRoute *route, char **secret, GError **error)
+{
+	*secret = NULL;
+	if (route->auth_secret_file == NULL) {
+		*secret = g_strdup(route->auth_secret);
+		return TRUE;
+	}
+	const char *path = route->auth_secret_file;
+	int fd = mm_fs_open(path, O_RDONLY | O_NOCTTY, 0, error);
+	if (fd < 0)
+		return FALSE;
+
+	/* Checked on the open descriptor, so that what is checked is what
+	 * is read (OpenSMTPD's check_file_secrecy() does the same). */
+	struct stat st;
+	const char *problem = NULL;
+	if (fstat(fd, &st) != 0) {
+		mm_error_set_errno(error, errno, "%s", path);
+		close(fd);
+		return FALSE;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH))
+		problem = "others may read or write it";
+	else if (st.st_mode & S_IWGRP)
+		problem = "its group may write it";
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		problem = "it belongs neither to root nor to the user masqmail runs as";
+	if (problem != NULL) {
+		close(fd);
+		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:0: auth_secret_file refused: %s", path,
+		            problem);
+		return FALSE;
+	}
+
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GBytes) data = mm_fs_read_all(fd, MM_AUTH_SECRET_MAX, path, &local);
+	close(fd);
+	if (data == NULL) {
+		if (g_error_matches(local, MM_ERROR, MM_ERROR_LIMIT)) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:0: auth_secret_file is larger than %d bytes",
+			            path, MM_AUTH_SECRET_MAX);
+			return FALSE;
+		}
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	gsize len;
+	const char *text = g_bytes_get_data(data, &len);
+	gsize line = 0;
+	while (line < len && text[line] != '\n' && text[line] != '\r')
+		line++;
+	if (line == 0 || memchr(text, '\0', line) != NULL) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:1: auth_secret_file holds no secret on its first line",
+		            path);
+		return FALSE;
+	}
+	*secret = g_strndup(text, line);
+	return TRUE;
 }

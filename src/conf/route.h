@@ -37,11 +37,21 @@ typedef struct MmRoute {
 	gboolean do_correct_helo;
 	gboolean instant_helo;
 	gboolean do_pipelining;
-	char *auth_name;            /* "cram-md5" or "login" (lower case), or NULL */
+	char *auth_name;            /* "cram-md5", "login" or "plain" (lower case), or NULL */
 	char *auth_login;
 	char *auth_secret;
+	char *auth_secret_file;     /* the secret's first line; see mm_route_read_auth_secret() */
+	gboolean auth_allow_plaintext; /* AUTH without TLS to a host that is not loopback */
 	int smtp_port;
 	char *wrapper;
+
+	/* TLS to the relay */
+	char *tls;                  /* "off", "opportunistic", "required" or "smtps" */
+	gboolean tls_verify;        /* check the certificate and the host name in it */
+	char *tls_ca_file;          /* NULL: the system trust store */
+	char *tls_cert_file;        /* client certificate, with tls_key_file */
+	char *tls_key_file;
+	char *tls_priority;         /* a GnuTLS priority string, NULL: the library's default */
 
 	/* pipe */
 	char *pipe;
@@ -61,8 +71,10 @@ typedef struct MmRoute {
 MmRoute *mm_route_new_default(const char *name, const char *file);
 
 /* Reads a route file. Errors as mm_conf_load(): MM_ERROR_CONFIG with
- * "FILE:LINE: text". A route with auth_secret in a file that others
- * may read is loaded with a warning in the log. Free with
+ * "FILE:LINE: text"; options that contradict each other (auth_secret
+ * and auth_secret_file, a tls_cert_file without tls_key_file or the
+ * reverse) are "FILE:0: text". A route with auth_secret in a file that
+ * others may read is loaded with a warning in the log. Free with
  * mm_route_free(). */
 MmRoute *mm_route_load(const char *path, GError **error);
 
@@ -76,6 +88,17 @@ MmRoute *mm_route_load_data(const char *text, gsize len, const char *file_name, 
 GPtrArray *mm_route_load_list(const char *const *files, GError **error);
 
 void mm_route_free(MmRoute *route);
+
+/* The AUTH secret of @route: auth_secret, or the first line of
+ * auth_secret_file (without its line end). The file is opened without
+ * following symbolic links and refused when it is not a regular file,
+ * when others may read or write it, when its group may write it, or
+ * when it belongs neither to root nor to the current user; it may hold
+ * at most MM_AUTH_SECRET_MAX bytes. Returns a new string in @secret
+ * (NULL when the route has no secret) and TRUE, or FALSE with
+ * MM_ERROR_CONFIG (the file is unsafe, empty or too large: the message
+ * says which) or an errno-based error (cannot be read). */
+gboolean mm_route_read_auth_secret(const MmRoute *route, char **secret, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmRoute, mm_route_free)
 
 /* The keyword table of route files. */
