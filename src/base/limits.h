@@ -76,3 +76,7 @@
 #define MM_SASL_SECRETS_FILE_MAX (1024 * 1024)
 /* an AUTH secret read from a route's auth_secret_file */
 #define MM_AUTH_SECRET_MAX 1024
+/* how long online_query may run before it counts as offline */
+#define MM_ONLINE_QUERY_TIMEOUT_SECS 30
+/* output of online_query read for the connection name (1.0 reads 255 bytes) */
+#define MM_ONLINE_QUERY_OUTPUT_MAX 256
