@@ -66,6 +66,14 @@
 #define MM_EXPAND_RESULT_MAX (64 * 1024)
 /* the error report a delivery child sends to its parent */
 #define MM_CHILD_REPORT_MAX 4096
+/* SMTP client time limits in seconds, RFC 5321 4.5.3.2 (connect: ours) */
+#define MM_SMTP_CLIENT_TIMEOUT_CONNECT 60
+#define MM_SMTP_CLIENT_TIMEOUT_GREETING (5 * 60)
+#define MM_SMTP_CLIENT_TIMEOUT_MAIL (5 * 60)
+#define MM_SMTP_CLIENT_TIMEOUT_RCPT (5 * 60)
+#define MM_SMTP_CLIENT_TIMEOUT_DATA_INIT (2 * 60)
+#define MM_SMTP_CLIENT_TIMEOUT_DATA_BLOCK (3 * 60)
+#define MM_SMTP_CLIENT_TIMEOUT_FINAL (10 * 60)
 /* a certificate, key or CA file read for TLS (a system CA bundle is ~250 KiB) */
 #define MM_TLS_FILE_MAX (4 * 1024 * 1024)
 /* RFC 4954 4: a base64 SASL response line of at least 12288 octets must be accepted */
@@ -80,3 +88,5 @@
 #define MM_ONLINE_QUERY_TIMEOUT_SECS 30
 /* output of online_query read for the connection name (1.0 reads 255 bytes) */
 #define MM_ONLINE_QUERY_OUTPUT_MAX 256
+/* how long the client waits for the reply to QUIT; the mail is sent by then */
+#define MM_SMTP_CLIENT_TIMEOUT_QUIT 30
