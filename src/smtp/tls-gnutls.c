@@ -46,6 +46,7 @@ struct MmTls {
 	guint timeout_ms;
 	gboolean timed_out;     /* the last failed transport call ran out of time */
 	int transport_errno;    /* errno of the last failed transport call */
+	gboolean would_block;   /* a transport call met EAGAIN since the last reset */
 	gboolean handshake_done;
 	gboolean closed;        /* the peer closed: reads answer CLOSED from now on */
 	char *server_name;
@@ -285,6 +286,8 @@ static ssize_t
 transport_failed(MmTls *tls)
 {
 	tls->transport_errno = errno;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		tls->would_block = TRUE;
 	gnutls_transport_set_errno(tls->session, errno);
 	return -1;
 }
@@ -523,11 +526,23 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s: %s", what, gnutls_strerror(rc),
 		            gnutls_alert_get_name(gnutls_alert_get(tls->session)));
 	else if (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR)
-		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s: %s", what, gnutls_strerror(rc),
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s", what,
 		            g_strerror(tls->transport_errno));
 	else
 		set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, what);
 	return MM_TLS_ERROR;
+}
+
+/* GnuTLS answers GNUTLS_E_AGAIN also when it consumed a record that
+ * held no application data (a TLS 1.3 session ticket, a key update)
+ * without the descriptor ever blocking; only a real EAGAIN of the
+ * descriptor is worth a wait of the caller. */
+static gboolean
+retry(MmTls *tls, ssize_t rc)
+{
+	if (rc == GNUTLS_E_INTERRUPTED)
+		return TRUE;
+	return rc == GNUTLS_E_AGAIN && !tls->would_block;
 }
 
 MmTlsStatus
@@ -538,9 +553,10 @@ mm_tls_handshake(MmTls *tls, GError **error)
 	g_return_val_if_fail(tls != NULL, MM_TLS_ERROR);
 
 	tls->timed_out = FALSE;
-	do
+	do {
+		tls->would_block = FALSE;
 		rc = gnutls_handshake(tls->session);
-	while (rc == GNUTLS_E_INTERRUPTED || (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc)));
+	} while (retry(tls, rc) || (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc)));
 	if (rc < 0) {
 		MmTlsStatus st = fail(tls, rc, "TLS handshake", error);
 
@@ -568,6 +584,7 @@ mm_tls_read(MmTls *tls, void *buf, gsize len, gsize *got, GError **error)
 		return MM_TLS_CLOSED;
 	tls->timed_out = FALSE;
 	for (;;) {
+		tls->would_block = FALSE;
 		rc = gnutls_record_recv(tls->session, buf, len);
 		if (rc > 0) {
 			*got = (gsize)rc;
@@ -577,7 +594,7 @@ mm_tls_read(MmTls *tls, void *buf, gsize len, gsize *got, GError **error)
 			tls->closed = TRUE;
 			return MM_TLS_CLOSED;
 		}
-		if (rc == GNUTLS_E_INTERRUPTED)
+		if (retry(tls, rc))
 			continue;
 		if (rc == GNUTLS_E_REHANDSHAKE) {
 			/* Renegotiation buys SMTP nothing and has a history of
@@ -605,12 +622,13 @@ mm_tls_write(MmTls *tls, const void *buf, gsize len, gsize *written, GError **er
 	*written = 0;
 	tls->timed_out = FALSE;
 	while (done < len) {
+		tls->would_block = FALSE;
 		rc = gnutls_record_send(tls->session, p + done, len - done);
 		if (rc > 0) {
 			done += (gsize)rc;
 			continue;
 		}
-		if (rc == GNUTLS_E_INTERRUPTED)
+		if (retry(tls, rc))
 			continue;
 		if (rc == GNUTLS_E_AGAIN && done > 0) {
 			/* The next record is held by GnuTLS and goes out on
@@ -647,9 +665,10 @@ mm_tls_bye(MmTls *tls, GError **error)
 	g_return_val_if_fail(tls != NULL, MM_TLS_ERROR);
 
 	tls->timed_out = FALSE;
-	do
+	do {
+		tls->would_block = FALSE;
 		rc = gnutls_bye(tls->session, GNUTLS_SHUT_WR);
-	while (rc == GNUTLS_E_INTERRUPTED);
+	} while (retry(tls, rc));
 	if (rc < 0)
 		return fail(tls, rc, "TLS close", error);
 	return MM_TLS_OK;

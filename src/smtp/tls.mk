@@ -10,3 +10,9 @@ check_PROGRAMS += tests/unit/test-sasl
 tests_unit_test_sasl_SOURCES = tests/unit/test-sasl.c
 tests_unit_test_sasl_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-sasl
+
+check_PROGRAMS += tests/unit/test-tls
+tests_unit_test_tls_SOURCES = tests/unit/test-tls.c
+tests_unit_test_tls_CPPFLAGS = $(AM_CPPFLAGS) -DMM_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_tls_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-tls
