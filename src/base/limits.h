@@ -82,6 +82,11 @@
 #define MM_SASL_FIELD_MAX 255
 /* the file of SMTP AUTH user:secret lines */
 #define MM_SASL_SECRETS_FILE_MAX (1024 * 1024)
+/* an errmsg_file or warnmsg_file template as a whole */
+#define MM_TEMPLATE_FILE_MAX (64 * 1024)
+/* the body returned in a failure notice; a longer one is left out and
+ * only the headers go back (RFC 3462 text/rfc822-headers) */
+#define MM_BOUNCE_BODY_MAX (100 * 1024)
 /* an AUTH secret read from a route's auth_secret_file */
 #define MM_AUTH_SECRET_MAX 1024
 /* how long online_query may run before it counts as offline */
