@@ -395,11 +395,13 @@ mm_sasl_secrets_read(const char *path, GError **error)
 	if (data == NULL)
 		return NULL;
 
-	text = g_malloc(g_bytes_get_size(data) + 1);
 	len = g_bytes_get_size(data);
-	memcpy(text, g_bytes_get_data(data, NULL), len);
+	text = g_malloc(len + 1);
+	if (len > 0) {
+		memcpy(text, g_bytes_get_data(data, NULL), len);
+		explicit_bzero((void *)g_bytes_get_data(data, NULL), len);
+	}
 	text[len] = '\0';
-	explicit_bzero((void *)g_bytes_get_data(data, NULL), len);
 
 	secrets = g_new0(MmSaslSecrets, 1);
 	secrets->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, secret_destroy);

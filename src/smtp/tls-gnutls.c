@@ -107,6 +107,9 @@ load_key_pair(gnutls_certificate_credentials_t cert, const char *cert_file, cons
 	    !read_pem(key_file, "key file", &k, &kdata, error))
 		return FALSE;
 	rc = gnutls_certificate_set_x509_key_mem2(cert, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	/* GnuTLS keeps its own copy; ours goes without leaving the key behind */
+	if (k.size > 0)
+		explicit_bzero(k.data, k.size);
 	if (rc < 0) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "certificate %s with key %s: %s", cert_file,
 		            key_file, gnutls_strerror(rc));
@@ -523,7 +526,8 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 		break;
 	}
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
-		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s: %s", what, gnutls_strerror(rc),
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: the peer sent the %s alert \"%s\"",
+		            what, rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? "fatal" : "warning",
 		            gnutls_alert_get_name(gnutls_alert_get(tls->session)));
 	else if (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR)
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s", what,
@@ -557,6 +561,12 @@ mm_tls_handshake(MmTls *tls, GError **error)
 		tls->would_block = FALSE;
 		rc = gnutls_handshake(tls->session);
 	} while (retry(tls, rc) || (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc)));
+	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		/* tell the server why we leave, for its administrator's log;
+		 * best effort: the error is ours either way */
+		tls->would_block = FALSE;
+		(void)gnutls_alert_send_appropriate(tls->session, rc);
+	}
 	if (rc < 0) {
 		MmTlsStatus st = fail(tls, rc, "TLS handshake", error);
 

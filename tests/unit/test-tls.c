@@ -488,8 +488,11 @@ test_verify(void)
 			shutdown(sv[0], SHUT_RDWR);
 		}
 		g_thread_join(thread);
-		if (cases[i].error != NULL)
+		if (cases[i].error != NULL) {
 			g_assert_cmpint(p.handshake, ==, MM_TLS_ERROR);
+			g_test_message("server: %s", p.error);
+			g_assert_true(g_str_has_prefix(p.error, "TLS handshake: the peer sent the fatal alert"));
+		}
 		close(sv[0]);
 		close(sv[1]);
 		peer_clear(&p);
@@ -566,6 +569,7 @@ test_creds_errors(void)
 		{ "key-mismatch", TRUE, "server.pem", "client-key.pem", NULL, NULL, MM_ERROR_CONFIG,
 		  "with key @" },
 		{ "key-not-pem", TRUE, "server.pem", "junk.pem", NULL, NULL, MM_ERROR_CONFIG, "with key @" },
+		{ "key-empty", TRUE, "server.pem", "empty.pem", NULL, NULL, MM_ERROR_CONFIG, "with key @" },
 		{ "cert-not-pem", TRUE, "junk.pem", "server-key.pem", NULL, NULL, MM_ERROR_CONFIG,
 		  "certificate @" },
 		{ "ca-missing", TRUE, "server.pem", "server-key.pem", "nothere.pem", NULL,
@@ -581,12 +585,14 @@ test_creds_errors(void)
 		{ "client-bad-priority", FALSE, NULL, NULL, "ca.pem", "SECURE999", MM_ERROR_CONFIG,
 		  "priority string" },
 	};
-	g_autofree char *junk = NULL;
+	g_autofree char *junk = NULL, *empty = NULL;
 
 	if (!need_certs())
 		return;
 	junk = g_build_filename(ca_dir, "junk.pem", NULL);
 	g_assert_true(g_file_set_contents(junk, "not a certificate\n", -1, NULL));
+	empty = g_build_filename(ca_dir, "empty.pem", NULL);
+	g_assert_true(g_file_set_contents(empty, "", 0, NULL));
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(MmTlsCreds) creds = NULL;
@@ -614,6 +620,7 @@ test_creds_errors(void)
 		g_assert_nonnull(strstr(error->message, message));
 	}
 	g_assert_cmpint(g_unlink(junk), ==, 0);
+	g_assert_cmpint(g_unlink(empty), ==, 0);
 }
 
 /* A peer that never answers: the handshake ends at the time limit. */
