@@ -20,6 +20,17 @@
 #define MM_PATH_MAX 256
 /* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted */
 #define MM_RECIPIENTS_DEFAULT 100
+/* SMTP AUTH: failures in one session before it is closed, and the
+ * delay before the answer to a failure (multiplied by their number) */
+#define MM_SMTP_AUTH_FAILURES_MAX 3
+#define MM_SMTP_AUTH_FAILURE_DELAY_MS 1000
+/* replies the server holds for a client that does not read them; input
+ * is not read until they are sent */
+#define MM_SMTP_OUTPUT_MAX (64 * 1024)
+/* how long a stopping daemon lets sessions finish their transaction */
+#define MM_SMTP_SHUTDOWN_GRACE_SECS 30
+/* a TLS handshake of the server, start to end */
+#define MM_SMTP_TLS_HANDSHAKE_SECS 60
 
 /* a header field as stored (all folded lines); longer ones are cut */
 #define MM_HEADER_MAX (64 * 1024)

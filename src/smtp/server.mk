@@ -1,1 +1,12 @@
-# server
+# The SMTP server: the protocol state machine (no I/O), relay control,
+# and the connection handling in the main loop.
+libmasqmail_a_SOURCES += \
+	src/smtp/session.c src/smtp/session.h \
+	src/smtp/relay.c src/smtp/relay.h
+
+check_PROGRAMS += tests/unit/test-session tests/unit/test-relay
+tests_unit_test_session_SOURCES = tests/unit/test-session.c
+tests_unit_test_session_LDADD = $(mm_test_ldadd)
+tests_unit_test_relay_SOURCES = tests/unit/test-relay.c
+tests_unit_test_relay_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-session tests/unit/test-relay

@@ -1,0 +1,865 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Tests of session.c: whole SMTP conversations in memory. Each case is
+ * the client's input and the reply codes (with enhanced codes) the
+ * server must give, and how many messages end up committed. Every case
+ * runs twice: the input in one piece (a pipelining client) and byte by
+ * byte (the slowest network), which must give the same replies.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/limits.h"
+#include "queue/spool.h"
+#include "smtp/sasl.h"
+#include "smtp/session.h"
+
+#define BASE_CONF                                                 \
+	"host_name = mx.example.org\n"                                 \
+	"local_hosts = \"localhost;mx.example.org;example.org\"\n"
+
+typedef enum {
+	PEER_OUTSIDE,  /* 192.0.2.7: not in the relay networks */
+	PEER_LAN,      /* 192.168.1.5: in the relay networks */
+	PEER_LOOPBACK, /* 127.0.0.1 */
+	PEER_PIPE,     /* -bs */
+} PeerKind;
+
+enum {
+	TLS = 1 << 0,         /* a certificate is configured */
+	AUTH = 1 << 1,        /* a secrets file is configured */
+	EARLY = 1 << 2,       /* the client talks before the greeting */
+	WHOLE_ONLY = 1 << 3,  /* only in one piece (what is discarded depends on it) */
+	DISK_FULL = 1 << 4,   /* the first commit fails with ENOSPC */
+};
+
+#define MAX_CHUNKS 6
+
+typedef struct {
+	const char *label;
+	const char *conf;                 /* lines after BASE_CONF */
+	PeerKind peer;
+	guint flags;
+	const char *chunks[MAX_CHUNKS];   /* what the client sends, read by read */
+	const char *replies;              /* "220 250/2.1.0 ..." */
+	guint queued;
+} Conversation;
+
+typedef struct {
+	char *dir;
+	char *secrets_path;
+	MmSaslSecrets *secrets;
+	GPtrArray *committed; /* MmMessage* copies of what was committed */
+	guint commits_to_fail;
+	GPtrArray *queued;    /* char* uids from on_queued */
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->dir = g_dir_make_tmp("test-session-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->secrets_path = g_build_filename(f->dir, "secrets", NULL);
+	g_assert_true(g_file_set_contents(f->secrets_path, "alice:wonderland\nbob:b0b secret\n", -1, &error));
+	g_assert_no_errno(g_chmod(f->secrets_path, 0600));
+	f->secrets = mm_sasl_secrets_read(f->secrets_path, &error);
+	g_assert_no_error(error);
+	f->committed = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
+	f->queued = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+remove_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (d) {
+		while ((name = g_dir_read_name(d))) {
+			g_autofree char *p = g_build_filename(path, name, NULL);
+			if (g_file_test(p, G_FILE_TEST_IS_DIR))
+				remove_tree(p);
+			else
+				g_unlink(p);
+		}
+		g_dir_close(d);
+	}
+	g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	remove_tree(f->dir);
+	g_free(f->dir);
+	g_free(f->secrets_path);
+	mm_sasl_secrets_free(f->secrets);
+	g_ptr_array_unref(f->committed);
+	g_ptr_array_unref(f->queued);
+}
+
+static MmMessage *
+copy_message(const MmMessage *m)
+{
+	MmMessage *c = mm_message_new();
+	c->uid = g_strdup(m->uid);
+	c->return_path = mm_address_copy(m->return_path);
+	for (guint i = 0; i < m->rcpts->len; i++)
+		g_ptr_array_add(c->rcpts, mm_recipient_new(((MmRecipient *)m->rcpts->pdata[i])->address));
+	for (guint i = 0; i < m->headers->len; i++)
+		g_ptr_array_add(c->headers, mm_header_copy(m->headers->pdata[i]));
+	c->body = g_bytes_ref(m->body);
+	c->received_host = g_strdup(m->received_host);
+	c->protocol = g_strdup(m->protocol);
+	return c;
+}
+
+static gboolean
+test_commit(const MmMessage *msg, gpointer user_data, GError **error)
+{
+	Fixture *f = user_data;
+	if (f->commits_to_fail > 0) {
+		f->commits_to_fail--;
+		mm_error_set_errno(error, ENOSPC, "writing the spool");
+		return FALSE;
+	}
+	g_ptr_array_add(f->committed, copy_message(msg));
+	return TRUE;
+}
+
+static void
+test_on_queued(const char *uid, gpointer user_data)
+{
+	Fixture *f = user_data;
+	g_ptr_array_add(f->queued, g_strdup(uid));
+}
+
+static MmConf *
+load_conf(const char *extra)
+{
+	g_autofree char *text = g_strconcat(BASE_CONF, extra ? extra : "", NULL);
+	g_autoptr(GError) error = NULL;
+	MmConf *conf = mm_conf_load_data(text, strlen(text), "test.conf", &error);
+	g_assert_no_error(error);
+	return conf;
+}
+
+static MmSmtpPeer
+peer_of(PeerKind kind)
+{
+	switch (kind) {
+	case PEER_OUTSIDE:
+		return (MmSmtpPeer){ .address = "192.0.2.7" };
+	case PEER_LAN:
+		return (MmSmtpPeer){ .address = "192.168.1.5", .may_relay = TRUE };
+	case PEER_LOOPBACK:
+		return (MmSmtpPeer){ .address = "127.0.0.1", .loopback = TRUE, .may_relay = TRUE };
+	case PEER_PIPE:
+	default:
+		return (MmSmtpPeer){ .loopback = TRUE, .may_relay = TRUE };
+	}
+}
+
+static MmSmtpSession *
+new_session(Fixture *f, const MmConf *conf, PeerKind kind, guint flags)
+{
+	MmSmtpPeer peer = peer_of(kind);
+	MmSmtpSessionConfig cfg = {
+		.conf = conf,
+		.secrets = (flags & AUTH) ? f->secrets : NULL,
+		.tls_offered = (flags & TLS) != 0,
+		.commit = test_commit,
+		.on_queued = test_on_queued,
+		.user_data = f,
+		.id = "test",
+	};
+	return mm_smtp_session_new(&cfg, &peer);
+}
+
+/* "250-a\r\n250 b\r\n354 go\r\n" -> "250 354": the last line of each
+ * reply, its code and its enhanced code when it has one. */
+static void
+append_codes(GString *codes, const char *output)
+{
+	g_auto(GStrv) lines = g_strsplit(output, "\r\n", -1);
+
+	for (char **l = lines; *l; l++) {
+		const char *p = *l;
+		if (strlen(p) < 3 || p[3] == '-')
+			continue;
+		if (codes->len)
+			g_string_append_c(codes, ' ');
+		g_string_append_len(codes, p, 3);
+		if (p[3] == ' ' && g_ascii_isdigit(p[4]) && p[5] == '.') {
+			gsize n = strcspn(p + 4, " ");
+			g_string_append_c(codes, '/');
+			g_string_append_len(codes, p + 4, n);
+		}
+	}
+}
+
+static void
+drain(MmSmtpSession *s, GString *codes, GString *all)
+{
+	GString *out = mm_smtp_session_take_output(s);
+	append_codes(codes, out->str);
+	if (all)
+		g_string_append(all, out->str);
+	g_string_free(out, TRUE);
+	if (mm_smtp_session_want_starttls(s))
+		mm_smtp_session_tls_started(s, "TLS1.3:ECDHE-X25519:AES-256-GCM");
+}
+
+/* Runs @chunks through a session; returns the reply codes. */
+static char *
+converse(Fixture *f, const MmConf *conf, PeerKind kind, guint flags, const char *const *chunks,
+         gboolean bytewise, GString *all)
+{
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, kind, flags);
+	GString *codes = g_string_new(NULL);
+
+	f->commits_to_fail = (flags & DISK_FULL) ? 1 : 0;
+	if (!(flags & EARLY))
+		mm_smtp_session_greet(s);
+	drain(s, codes, all);
+	for (guint i = 0; i < MAX_CHUNKS && chunks[i]; i++) {
+		gsize len = strlen(chunks[i]);
+		if (!bytewise) {
+			mm_smtp_session_feed(s, chunks[i], len);
+			drain(s, codes, all);
+		} else {
+			for (gsize j = 0; j < len; j++) {
+				mm_smtp_session_feed(s, chunks[i] + j, 1);
+				drain(s, codes, all);
+			}
+		}
+		if (mm_smtp_session_want_close(s))
+			break;
+	}
+	return g_string_free(codes, FALSE);
+}
+
+#define EHLO "EHLO client.example\r\n"
+#define MSG "Subject: test\r\n\r\nhello\r\n.\r\n"
+#define OUTSIDE_TO(rcpt) EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<" rcpt ">\r\nQUIT\r\n"
+
+static const Conversation conversations[] = {
+	/* the protocol */
+	{ "basic/helo", NULL, PEER_OUTSIDE, 0,
+	  { "HELO client.example\r\n", "MAIL FROM:<a@sender.example>\r\n", "RCPT TO:<u@example.org>\r\n",
+	    "DATA\r\n", MSG, "QUIT\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0 221/2.0.0", 1 },
+	{ "basic/ehlo-pipelined", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nRCPT TO:<v@example.org>\r\nDATA\r\n",
+	    MSG "QUIT\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 250/2.1.5 354 250/2.0.0 221/2.0.0", 1 },
+	{ "basic/two-transactions", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG,
+	    "MAIL FROM:<b@sender.example>\r\nRCPT TO:<v@example.org>\r\nDATA\r\n", MSG "QUIT\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0 250/2.1.0 250/2.1.5 354 250/2.0.0 221/2.0.0", 2 },
+	{ "basic/lower-case-verbs", NULL, PEER_OUTSIDE, 0,
+	  { "ehlo client.example\r\nmail from:<a@sender.example>\r\nrcpt to:<u@example.org>\r\ndata\r\n",
+	    MSG "quit\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0 221/2.0.0", 1 },
+	{ "basic/rset-noop-vrfy-help", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRSET\r\nRCPT TO:<u@example.org>\r\nNOOP\r\n"
+	         "VRFY root\r\nHELP\r\nEXPN staff\r\nQUIT\r\n" },
+	  "220 250 250/2.1.0 250/2.0.0 503/5.5.1 250/2.0.0 252/2.5.0 214/2.0.0 502/5.5.1 221/2.0.0", 0 },
+	{ "basic/null-sender", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+	{ "basic/postmaster-unqualified", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n", MSG },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+	{ "basic/bare-lf-commands", NULL, PEER_PIPE, 0,
+	  { "EHLO client.example\nMAIL FROM:<a@sender.example>\nQUIT\n" }, "220 250 250/2.1.0 221/2.0.0", 0 },
+	{ "basic/dot-stuffing", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: dots\r\n\r\n..leading\r\n...\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+	{ "basic/eight-bit-declared", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example> BODY=8BITMIME\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: x\r\n\r\nGr\xc3\xbc\xc3\x9f\x65\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+	{ "basic/size-within", "max_msg_size = 1000\n", PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example> SIZE=900\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG },
+	  "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+
+	/* commands out of order and malformed */
+	{ "sequence/mail-before-helo", NULL, PEER_OUTSIDE, 0,
+	  { "MAIL FROM:<a@sender.example>\r\nQUIT\r\n" }, "220 503/5.5.1 221/2.0.0", 0 },
+	{ "sequence/rcpt-before-mail", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "RCPT TO:<u@example.org>\r\nDATA\r\n" }, "220 250 503/5.5.1 503/5.5.1", 0 },
+	{ "sequence/nested-mail", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nMAIL FROM:<b@sender.example>\r\n" },
+	  "220 250 250/2.1.0 503/5.5.1", 0 },
+	{ "sequence/data-without-rcpt", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nDATA\r\n" }, "220 250 250/2.1.0 554/5.5.1", 0 },
+	{ "syntax/helo-without-domain", NULL, PEER_OUTSIDE, 0,
+	  { "HELO\r\nEHLO \r\n" }, "220 501/5.5.4 501/5.5.4", 0 },
+	{ "syntax/unknown-command", NULL, PEER_OUTSIDE, 0, { "FOO bar\r\n" }, "220 500/5.5.1", 0 },
+	{ "syntax/mail-keyword", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL TO:<a@sender.example>\r\nMAIL FROM:<a@sender.example\r\n" },
+	  "220 250 501/5.5.4 501/5.5.4", 0 },
+	{ "syntax/bad-sender", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@@sender.example>\r\nMAIL FROM:<a b@sender.example>\r\n" },
+	  "220 250 501/5.1.7 501/5.1.7", 0 },
+	{ "syntax/bad-recipient", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@@example.org>\r\nRCPT TO:<u>\r\n"
+	         "RCPT TO:<>\r\n" },
+	  "220 250 250/2.1.0 501/5.1.3 501/5.1.3 501/5.1.3", 0 },
+	{ "syntax/unknown-mail-parameter", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example> FOO=1\r\nMAIL FROM:<a@sender.example> BODY=BINARYMIME\r\n"
+	         "MAIL FROM:<a@sender.example> SIZE=big\r\n" },
+	  "220 250 555/5.5.4 501/5.5.4 501/5.5.4", 0 },
+	{ "syntax/mail-parameter-after-helo", NULL, PEER_OUTSIDE, 0,
+	  { "HELO client.example\r\nMAIL FROM:<a@sender.example> SIZE=10\r\n" }, "220 250 555/5.5.4", 0 },
+	{ "syntax/rcpt-parameter", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org> NOTIFY=NEVER\r\n" },
+	  "220 250 250/2.1.0 555/5.5.4", 0 },
+	{ "syntax/data-argument", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA now\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 501/5.5.4", 0 },
+	{ "syntax/eight-bit-in-command", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<j\xc3\xb6rg@sender.example>\r\n" }, "220 250 500/5.5.2", 0 },
+	{ "syntax/source-route-local", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<@mx.example.org:u@example.org>\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5", 0 },
+	{ "syntax/source-route-malformed", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<@mx.example.org,u@example.org>\r\n" },
+	  "220 250 250/2.1.0 501/5.1.3", 0 },
+
+	/* limits */
+	{ "limit/size-at-mail", "max_msg_size = 1000\n", PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example> SIZE=1001\r\n" }, "220 250 552/5.3.4", 0 },
+	{ "limit/size-during-data", "max_msg_size = 40\n", PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: a message that is too large\r\n\r\nfor the limit of forty octets\r\n.\r\n", "QUIT\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 552/5.3.4 221/2.0.0", 0 },
+	{ "limit/too-many-errors", "smtp_max_errors = 3\n", PEER_OUTSIDE, 0,
+	  { "FOO\r\nBAR\r\nBAZ\r\nNOOP\r\n" }, "220 500/5.5.1 500/5.5.1 500/5.5.1 421/4.7.0", 0 },
+	{ "limit/early-talker", NULL, PEER_OUTSIDE, EARLY,
+	  { "EHLO client.example\r\n", "QUIT\r\n" }, "554/5.5.0", 0 },
+	{ "limit/defer-all", "defer_all = true\n", PEER_OUTSIDE, 0, { EHLO }, "421/4.3.2", 0 },
+	{ "limit/disk-full", NULL, PEER_OUTSIDE, DISK_FULL,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG,
+	    "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG },
+	  "220 250 250/2.1.0 250/2.1.5 354 452/4.3.1 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+
+	/* the end of the text and bad text (SMTP smuggling, CVE-2023-51764..6) */
+#define SMUGGLE(label, text)                                                                         \
+	{ "smuggling/" label, NULL, PEER_OUTSIDE, 0,                                                  \
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",               \
+	    "Subject: x\r\n\r\nfirst" text "MAIL FROM:<evil@sender.example>\r\nRCPT TO:<v@example.org>\r\n" \
+	    "DATA\r\nsmuggled\r\n.\r\n",                                                               \
+	    "QUIT\r\n" },                                                                            \
+	  "220 250 250/2.1.0 250/2.1.5 354 554/5.5.2 221/2.0.0", 0 }
+	SMUGGLE("lf-dot-lf", "\n.\n"),
+	SMUGGLE("lf-dot-crlf", "\n.\r\n"),
+	SMUGGLE("crlf-dot-lf", "\r\n.\n"),
+	SMUGGLE("cr-dot-cr", "\r.\r"),
+	SMUGGLE("cr-dot-crlf", "\r.\r\n"),
+	SMUGGLE("crlf-dot-cr", "\r\n.\r"),
+	SMUGGLE("lf-dot-cr-lf", "\n.\r\n"),
+	{ "text/bare-lf-inside", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: x\r\n\r\na\nb\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 554/5.5.2", 0 },
+	{ "text/bare-cr-inside", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: x\r\n\r\na\rb\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 554/5.5.2", 0 },
+	{ "text/eight-bit-undeclared", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: x\r\n\r\nGr\xc3\xbc\xc3\x9f\x65\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 554/5.6.1", 0 },
+	{ "text/eight-bit-after-helo", NULL, PEER_OUTSIDE, 0,
+	  { "HELO client.example\r\nMAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+	    "Subject: x\r\n\r\n\xff\r\n.\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5 354 554/5.6.1", 0 },
+
+	/* relay control: the recipient from outside the relay networks */
+	{ "relay/outside-local", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@example.org") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	{ "relay/outside-local-upper-case", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("U@EXAMPLE.ORG") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	{ "relay/outside-localhost", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@localhost") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	{ "relay/outside-remote", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@remote.example") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-remote-upper-case", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("U@REMOTE.EXAMPLE") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-percent", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u%remote.example@example.org") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-percent-upper-case", NULL, PEER_OUTSIDE, 0,
+	  { OUTSIDE_TO("U%REMOTE.EXAMPLE@EXAMPLE.ORG") }, "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-quoted-at", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("\"u@remote.example\"@example.org") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-bang", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("remote.example!u@example.org") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-source-route", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("@example.org:u@remote.example") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-double-at", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@remote.example@example.org") },
+	  "220 250 250/2.1.0 501/5.1.3 221/2.0.0", 0 },
+	{ "relay/outside-ip-literal", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@[192.0.2.1]") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-ipv6-literal", NULL, PEER_OUTSIDE, 0, { OUTSIDE_TO("u@[IPv6:2001:db8::1]") },
+	  "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	{ "relay/outside-not-local-address", "not_local_addresses = \"eric@example.org\"\n", PEER_OUTSIDE, 0,
+	  { OUTSIDE_TO("eric@example.org") }, "220 250 250/2.1.0 550/5.7.1 221/2.0.0", 0 },
+	/* from inside */
+	{ "relay/lan-remote", NULL, PEER_LAN, 0, { OUTSIDE_TO("u@remote.example") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	{ "relay/lan-percent", NULL, PEER_LAN, 0, { OUTSIDE_TO("u%remote.example@example.org") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	{ "relay/pipe-remote", NULL, PEER_PIPE, 0, { OUTSIDE_TO("u@remote.example") },
+	  "220 250 250/2.1.0 250/2.1.5 221/2.0.0", 0 },
+	/* do_relay = false keeps 1.0's meaning, for every client */
+	{ "relay/do-relay-false-remote-sender", "do_relay = false\n", PEER_LAN, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@remote.example>\r\nRCPT TO:<u@example.org>\r\n" },
+	  "220 250 250/2.1.0 550/5.7.1 250/2.1.5", 0 },
+	{ "relay/do-relay-false-local-sender", "do_relay = false\n", PEER_LAN, 0,
+	  { EHLO "MAIL FROM:<a@example.org>\r\nRCPT TO:<u@remote.example>\r\n" },
+	  "220 250 250/2.1.0 250/2.1.5", 0 },
+	/* RFC 2920: the replies of a group in order, a refused RCPT in between */
+	{ "pipelining/refused-rcpt-in-group", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<x@remote.example>\r\nRCPT TO:<u@example.org>\r\n"
+	         "DATA\r\n",
+	    MSG },
+	  "220 250 250/2.1.0 550/5.7.1 250/2.1.5 354 250/2.0.0", 1 },
+	{ "pipelining/all-rcpts-refused", NULL, PEER_OUTSIDE, 0,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\nRSET\r\n" },
+	  "220 250 250/2.1.0 550/5.7.1 554/5.5.1 250/2.0.0", 0 },
+
+	/* STARTTLS */
+	{ "tls/not-offered", NULL, PEER_OUTSIDE, 0, { EHLO "STARTTLS\r\n" }, "220 250 503/5.5.1", 0 },
+	{ "tls/argument", NULL, PEER_OUTSIDE, TLS, { EHLO "STARTTLS now\r\n" }, "220 250 501/5.5.4", 0 },
+	{ "tls/restart-from-ehlo", NULL, PEER_OUTSIDE, TLS,
+	  { EHLO "STARTTLS\r\n", "MAIL FROM:<a@sender.example>\r\n", EHLO "STARTTLS\r\n" },
+	  "220 250 220/2.0.0 503/5.5.1 250 503/5.5.1", 0 },
+	/* CVE-2011-0411: what came with STARTTLS is thrown away */
+	{ "tls/injected-commands-discarded", NULL, PEER_OUTSIDE, TLS | WHOLE_ONLY,
+	  { EHLO "STARTTLS\r\nMAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\n",
+	    EHLO "MAIL FROM:<a@sender.example>\r\n" },
+	  "220 250 220/2.0.0 250 250/2.1.0", 0 },
+	{ "tls/not-in-transaction", NULL, PEER_OUTSIDE, TLS,
+	  { EHLO "MAIL FROM:<a@sender.example>\r\nSTARTTLS\r\n" }, "220 250 250/2.1.0 503/5.5.1", 0 },
+
+	/* AUTH: alice:wonderland; "AGFsaWNlAHdvbmRlcmxhbmQ=" is PLAIN for it */
+	{ "auth/plain-needs-tls", NULL, PEER_OUTSIDE, AUTH,
+	  { EHLO "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\nAUTH LOGIN\r\n" }, "220 250 538/5.7.11 538/5.7.11", 0 },
+	{ "auth/plain-on-loopback", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\nAUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" },
+	  "220 250 235/2.7.0 503/5.5.1", 0 },
+	{ "auth/plain-under-tls-relays", NULL, PEER_OUTSIDE, AUTH | TLS,
+	  { EHLO "STARTTLS\r\n", EHLO "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n",
+	    "MAIL FROM:<alice@example.org>\r\nRCPT TO:<u@remote.example>\r\nDATA\r\n", MSG },
+	  "220 250 220/2.0.0 250 235/2.7.0 250/2.1.0 250/2.1.5 354 250/2.0.0", 1 },
+	{ "auth/plain-two-steps", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH PLAIN\r\n", "AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" }, "220 250 334 235/2.7.0", 0 },
+	/* "AGFsaWNlAHdyb25n" is alice with the password "wrong" */
+	{ "auth/plain-wrong", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH PLAIN AGFsaWNlAHdyb25n\r\n" }, "220 250 535/5.7.8", 0 },
+	{ "auth/failures-close", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH PLAIN AGFsaWNlAHdyb25n\r\nAUTH PLAIN AGFsaWNlAHdyb25n\r\nAUTH PLAIN AGFsaWNlAHdyb25n\r\n"
+	         "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" },
+	  "220 250 535/5.7.8 535/5.7.8 535/5.7.8 421/4.7.0", 0 },
+	{ "auth/plain-other-authzid", NULL, PEER_LOOPBACK, AUTH,
+	  /* "bob\0alice\0wonderland" */
+	  { EHLO "AUTH PLAIN Ym9iAGFsaWNlAHdvbmRlcmxhbmQ=\r\n" }, "220 250 535/5.7.8", 0 },
+	{ "auth/plain-bad-base64", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH PLAIN !!!\r\n" }, "220 250 501/5.5.2", 0 },
+	{ "auth/login", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH LOGIN\r\n", "YWxpY2U=\r\n", "d29uZGVybGFuZA==\r\n" }, "220 250 334 334 235/2.7.0", 0 },
+	{ "auth/login-initial-response", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH LOGIN YWxpY2U=\r\n", "d29uZGVybGFuZA==\r\n" }, "220 250 334 235/2.7.0", 0 },
+	{ "auth/cancelled", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH LOGIN\r\n", "*\r\n", "NOOP\r\n" }, "220 250 334 501/5.7.0 250/2.0.0", 0 },
+	{ "auth/unknown-mechanism", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "AUTH GSSAPI\r\n" }, "220 250 504/5.5.4", 0 },
+	{ "auth/not-configured", NULL, PEER_LOOPBACK, 0,
+	  { EHLO "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" }, "220 250 503/5.5.1", 0 },
+	{ "auth/before-ehlo", NULL, PEER_LOOPBACK, AUTH,
+	  { "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" }, "220 503/5.5.1", 0 },
+	{ "auth/in-transaction", NULL, PEER_LOOPBACK, AUTH,
+	  { EHLO "MAIL FROM:<a@example.org>\r\nAUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n" },
+	  "220 250 250/2.1.0 503/5.5.1", 0 },
+};
+
+static void
+test_conversation(Fixture *f, gconstpointer data)
+{
+	const Conversation *c = data;
+	g_autoptr(MmConf) conf = load_conf(c->conf);
+
+	for (int bytewise = 0; bytewise <= 1; bytewise++) {
+		g_autofree char *codes = NULL;
+		if (bytewise && (c->flags & WHOLE_ONLY))
+			break;
+		g_ptr_array_set_size(f->committed, 0);
+		g_ptr_array_set_size(f->queued, 0);
+		codes = converse(f, conf, c->peer, c->flags, c->chunks, bytewise, NULL);
+		g_test_message("%s: %s", bytewise ? "byte by byte" : "in one piece", codes);
+		g_assert_cmpstr(codes, ==, c->replies);
+		g_assert_cmpuint(f->committed->len, ==, c->queued);
+		g_assert_cmpuint(f->queued->len, ==, c->queued);
+	}
+}
+
+/* ---- tests that need more than a table row ------------------------------- */
+
+static char *
+body_of(const MmMessage *m)
+{
+	gsize n;
+	const char *p = g_bytes_get_data(m->body, &n);
+	return g_strndup(p ? p : "", n);
+}
+
+static const char *
+header_value(const MmMessage *m, const char *name)
+{
+	gsize n = strlen(name);
+	for (guint i = 0; i < m->headers->len; i++) {
+		const char *t = ((MmHeader *)m->headers->pdata[i])->text;
+		if (g_ascii_strncasecmp(t, name, n) == 0 && t[n] == ':')
+			return t;
+	}
+	return NULL;
+}
+
+static void
+test_message_content(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	const char *chunks[] = { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+		                 "Subject: dots\r\n\r\n..leading\r\nline\r\n.\r\n", NULL };
+	g_autofree char *codes = converse(f, conf, PEER_OUTSIDE, 0, chunks, FALSE, NULL);
+	MmMessage *m;
+	g_autofree char *body = NULL;
+	const char *received;
+
+	g_assert_cmpstr(codes, ==, "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0");
+	g_assert_cmpuint(f->committed->len, ==, 1);
+	m = f->committed->pdata[0];
+	body = body_of(m);
+	g_assert_cmpstr(body, ==, ".leading\nline\n");
+	g_assert_cmpstr(m->protocol, ==, "esmtp");
+	g_assert_cmpstr(m->received_host, ==, "192.0.2.7");
+	received = header_value(m, "Received");
+	g_assert_nonnull(received);
+	g_assert_nonnull(strstr(received, "from client.example ([192.0.2.7])"));
+	g_assert_nonnull(strstr(received, "by mx.example.org with ESMTP"));
+	g_assert_nonnull(header_value(m, "Message-ID"));
+	g_assert_cmpstr(((MmHeader *)m->headers->pdata[0])->text, ==, received);
+	g_assert_cmpstr(f->queued->pdata[0], ==, m->uid);
+}
+
+static void
+test_received_tls_auth(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	const char *chunks[] = { EHLO "STARTTLS\r\n", EHLO "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n",
+		                 "MAIL FROM:<alice@example.org>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n", MSG, NULL };
+	g_autofree char *codes = converse(f, conf, PEER_OUTSIDE, TLS | AUTH, chunks, FALSE, NULL);
+	const char *received;
+
+	g_assert_cmpstr(codes, ==, "220 250 220/2.0.0 250 235/2.7.0 250/2.1.0 250/2.1.5 354 250/2.0.0");
+	received = header_value(f->committed->pdata[0], "Received");
+	g_assert_nonnull(strstr(received, "with ESMTPSA"));
+	g_assert_nonnull(strstr(received, "TLS1.3:ECDHE-X25519:AES-256-GCM"));
+	g_assert_nonnull(strstr(received, "authenticated as alice"));
+}
+
+static void
+test_ehlo_keywords(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf("max_msg_size = 5000\n");
+	const char *chunks[] = { EHLO, "STARTTLS\r\n", EHLO, NULL };
+	g_autoptr(GString) all = g_string_new(NULL);
+	g_autofree char *codes = converse(f, conf, PEER_OUTSIDE, TLS | AUTH, chunks, FALSE, all);
+	g_auto(GStrv) parts = NULL;
+
+	g_assert_cmpstr(codes, ==, "220 250 220/2.0.0 250");
+	parts = g_strsplit(all->str, "220 2.0.0", 2);
+	/* before TLS: STARTTLS, and of AUTH only CRAM-MD5 (no plain text) */
+	for (int i = 0; i < 2; i++) {
+		g_assert_nonnull(strstr(parts[i], "250-PIPELINING\r\n"));
+		g_assert_nonnull(strstr(parts[i], "250-8BITMIME\r\n"));
+		g_assert_nonnull(strstr(parts[i], "250-SIZE 5000\r\n"));
+		g_assert_nonnull(strstr(parts[i], "250-ENHANCEDSTATUSCODES\r\n"));
+	}
+	g_assert_nonnull(strstr(parts[0], "250-STARTTLS\r\n"));
+	g_assert_nonnull(strstr(parts[0], "250-AUTH CRAM-MD5\r\n"));
+	g_assert_null(strstr(parts[1], "STARTTLS"));
+	g_assert_nonnull(strstr(parts[1], "250-AUTH PLAIN LOGIN CRAM-MD5\r\n"));
+}
+
+static void
+test_auth_cram_md5(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, PEER_OUTSIDE, AUTH);
+	GString *out;
+	g_autofree char *challenge = NULL;
+	g_autofree char *response = NULL;
+	g_autofree char *b64 = NULL;
+	g_autofree char *line = NULL;
+	gsize n;
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, EHLO "AUTH CRAM-MD5\r\n", strlen(EHLO "AUTH CRAM-MD5\r\n"));
+	out = mm_smtp_session_take_output(s);
+	{
+		const char *p = strstr(out->str, "\r\n334 ");
+		g_assert_nonnull(p);
+		p += 6;
+		g_autofree char *enc = g_strndup(p, strcspn(p, "\r"));
+		challenge = (char *)g_base64_decode(enc, &n);
+		challenge = g_realloc(challenge, n + 1);
+		challenge[n] = '\0';
+	}
+	g_string_free(out, TRUE);
+	g_assert_true(g_str_has_prefix(challenge, "<") && g_str_has_suffix(challenge, "@mx.example.org>"));
+	response = mm_sasl_cram_md5_response("bob", "b0b secret", challenge);
+	b64 = g_base64_encode((const guchar *)response, strlen(response));
+	line = g_strdup_printf("%s\r\nMAIL FROM:<b@example.org>\r\nRCPT TO:<u@remote.example>\r\n", b64);
+	mm_smtp_session_feed(s, line, strlen(line));
+	out = mm_smtp_session_take_output(s);
+	g_assert_cmpstr(out->str, ==, "235 2.7.0 authentication successful\r\n250 2.1.0 OK\r\n250 2.1.5 OK\r\n");
+	g_string_free(out, TRUE);
+}
+
+static void
+test_auth_failure_delay(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, PEER_LOOPBACK, AUTH);
+	const char *wrong = "AUTH PLAIN AGFsaWNlAHdyb25n\r\n";
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, EHLO, strlen(EHLO));
+	g_assert_cmpuint(mm_smtp_session_take_delay(s), ==, 0);
+	mm_smtp_session_feed(s, wrong, strlen(wrong));
+	g_assert_cmpuint(mm_smtp_session_take_delay(s), ==, MM_SMTP_AUTH_FAILURE_DELAY_MS);
+	g_assert_cmpuint(mm_smtp_session_take_delay(s), ==, 0);
+	mm_smtp_session_feed(s, wrong, strlen(wrong));
+	g_assert_cmpuint(mm_smtp_session_take_delay(s), ==, 2 * MM_SMTP_AUTH_FAILURE_DELAY_MS);
+	g_string_free(mm_smtp_session_take_output(s), TRUE);
+}
+
+/* A command line of exactly the limit (CRLF included) is taken, one
+ * octet more is refused. */
+static void
+test_limit_command_line(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+
+	for (int over = 0; over <= 1; over++) {
+		g_autoptr(GString) in = g_string_new("NOOP ");
+		g_autofree char *codes = NULL;
+		while (in->len < MM_SMTP_COMMAND_LINE_MAX - 2 + (gsize)over)
+			g_string_append_c(in, 'x');
+		g_string_append(in, "\r\nNOOP\r\n");
+		{
+			const char *chunks[] = { in->str, NULL };
+			for (int bytewise = 0; bytewise <= 1; bytewise++) {
+				g_free(codes);
+				codes = converse(f, conf, PEER_OUTSIDE, 0, chunks, bytewise, NULL);
+				g_assert_cmpstr(codes, ==, over ? "220 500/5.5.2 250/2.0.0" : "220 250/2.0.0 250/2.0.0");
+			}
+		}
+	}
+}
+
+static void
+test_limit_text_line(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+
+	for (int over = 0; over <= 1; over++) {
+		g_autoptr(GString) text = g_string_new("Subject: long\r\n\r\n");
+		g_autofree char *line = g_strnfill(MM_SMTP_TEXT_LINE_MAX - 2 + over, 'y');
+		g_string_append_printf(text, "%s\r\n.\r\n", line);
+		const char *chunks[] = { EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n",
+			                 text->str, "NOOP\r\n", NULL };
+		for (int bytewise = 0; bytewise <= 1; bytewise++) {
+			g_autofree char *codes = NULL;
+			g_ptr_array_set_size(f->committed, 0);
+			codes = converse(f, conf, PEER_OUTSIDE, 0, chunks, bytewise, NULL);
+			g_assert_cmpstr(codes, ==,
+			                over ? "220 250 250/2.1.0 250/2.1.5 354 554/5.5.2 250/2.0.0"
+			                     : "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0 250/2.0.0");
+			g_assert_cmpuint(f->committed->len, ==, over ? 0 : 1);
+		}
+	}
+}
+
+/* smtp_max_recipients (at least 100) accepted, the next gets 452 and
+ * the message goes to those accepted. */
+static void
+test_limit_recipients(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(GString) in = g_string_new(EHLO "MAIL FROM:<a@sender.example>\r\n");
+	g_autoptr(GString) expected = g_string_new("220 250 250/2.1.0");
+	g_autofree char *codes = NULL;
+	const char *chunks[] = { NULL, MSG, NULL };
+
+	for (int i = 0; i <= MM_RECIPIENTS_DEFAULT; i++) {
+		g_string_append_printf(in, "RCPT TO:<u%d@example.org>\r\n", i);
+		g_string_append(expected, i < MM_RECIPIENTS_DEFAULT ? " 250/2.1.5" : " 452/4.5.3");
+	}
+	g_string_append(in, "DATA\r\n");
+	g_string_append(expected, " 354 250/2.0.0");
+	chunks[0] = in->str;
+	codes = converse(f, conf, PEER_OUTSIDE, 0, chunks, FALSE, NULL);
+	g_assert_cmpstr(codes, ==, expected->str);
+	g_assert_cmpuint(((MmMessage *)f->committed->pdata[0])->rcpts->len, ==, MM_RECIPIENTS_DEFAULT);
+}
+
+/* A pipelined group gets all its replies in one piece of output. */
+static void
+test_pipelining_one_write(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, PEER_OUTSIDE, 0);
+	const char *group = "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\n"
+	                    "RCPT TO:<x@remote.example>\r\nDATA\r\n";
+	GString *out;
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, EHLO, strlen(EHLO));
+	g_string_free(mm_smtp_session_take_output(s), TRUE);
+	mm_smtp_session_feed(s, group, strlen(group));
+	out = mm_smtp_session_take_output(s);
+	g_assert_cmpstr(out->str, ==,
+	                "250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.7.1 <x@remote.example>: relaying denied\r\n"
+	                "354 End data with <CR><LF>.<CR><LF>\r\n");
+	g_string_free(out, TRUE);
+	g_assert_cmpint(mm_smtp_session_waiting_for(s), ==, MM_SMTP_WAIT_DATA);
+	g_assert_true(mm_smtp_session_in_transaction(s));
+}
+
+static void
+test_abort(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, PEER_OUTSIDE, 0);
+	const char *in = EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\nSubject: x\r\n";
+	GString *out;
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, strlen(in));
+	g_string_free(mm_smtp_session_take_output(s), TRUE);
+	mm_smtp_session_abort(s, "4.4.2", "timeout");
+	out = mm_smtp_session_take_output(s);
+	g_assert_true(g_str_has_prefix(out->str, "421 4.4.2 "));
+	g_string_free(out, TRUE);
+	g_assert_true(mm_smtp_session_want_close(s));
+	mm_smtp_session_feed(s, ".\r\n", 3);
+	g_assert_cmpuint(f->committed->len, ==, 0);
+}
+
+/* NUL bytes: a command is refused, a message text is refused whole. */
+static void
+test_nul(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(MmSmtpSession) s = new_session(f, conf, PEER_OUTSIDE, 0);
+	static const char in[] = EHLO "NOOP \0x\r\nMAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\n"
+	                               "DATA\r\nSubject: x\r\n\r\na\0b\r\n.\r\nQUIT\r\n";
+	g_autoptr(GString) codes = g_string_new(NULL);
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, sizeof in - 1);
+	drain(s, codes, NULL);
+	g_assert_cmpstr(codes->str, ==, "220 250 500/5.5.2 250/2.1.0 250/2.1.5 354 554/5.6.0 221/2.0.0");
+	g_assert_cmpuint(f->committed->len, ==, 0);
+}
+
+/* With the default commit the message is in the spool, once. */
+static void
+test_spool_commit(Fixture *f, gconstpointer data)
+{
+	g_autofree char *spool = g_build_filename(f->dir, "spool", NULL);
+	g_autofree char *extra = g_strdup_printf("spool_dir = \"%s\"\n", spool);
+	g_autoptr(MmConf) conf = load_conf(extra);
+	MmSmtpPeer peer = peer_of(PEER_LAN);
+	MmSmtpSessionConfig cfg = { .conf = conf };
+	g_autoptr(MmSmtpSession) s = mm_smtp_session_new(&cfg, &peer);
+	const char *in = EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\n"
+	                      "RCPT TO:<v@remote.example>\r\nDATA\r\n" MSG;
+	g_autoptr(GPtrArray) uids = NULL;
+	g_autoptr(MmMessage) m = NULL;
+	g_autoptr(GError) error = NULL;
+	GString *out;
+
+	g_assert_no_errno(g_mkdir(spool, 0700));
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, strlen(in));
+	out = mm_smtp_session_take_output(s);
+	g_assert_nonnull(strstr(out->str, "\r\n250 2.0.0 OK id="));
+	g_string_free(out, TRUE);
+	uids = mm_spool_list_uids(spool, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 1);
+	m = mm_spool_read(spool, uids->pdata[0], TRUE, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(m->rcpts->len, ==, 2);
+	g_assert_cmpstr(m->received_host, ==, "192.168.1.5");
+	g_assert_cmpstr(m->protocol, ==, "esmtp");
+}
+
+/* An unwritable spool: 452 4.3.1, nothing in it, the session goes on. */
+static void
+test_spool_unwritable(Fixture *f, gconstpointer data)
+{
+	g_autofree char *spool = g_build_filename(f->dir, "no", "such", "spool", NULL);
+	g_autofree char *extra = g_strdup_printf("spool_dir = \"%s\"\n", spool);
+	g_autoptr(MmConf) conf = load_conf(extra);
+	MmSmtpPeer peer = peer_of(PEER_LAN);
+	MmSmtpSessionConfig cfg = { .conf = conf };
+	g_autoptr(MmSmtpSession) s = mm_smtp_session_new(&cfg, &peer);
+	const char *in = EHLO "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n" MSG "NOOP\r\n";
+	GString *out;
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, strlen(in));
+	out = mm_smtp_session_take_output(s);
+	g_assert_nonnull(strstr(out->str, "\r\n452 4.3.1 "));
+	g_assert_true(g_str_has_suffix(out->str, "250 2.0.0 OK\r\n"));
+	g_string_free(out, TRUE);
+	g_assert_false(g_file_test(spool, G_FILE_TEST_EXISTS));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (gsize i = 0; i < G_N_ELEMENTS(conversations); i++) {
+		g_autofree char *path = g_strdup_printf("/session/%s", conversations[i].label);
+		g_test_add(path, Fixture, &conversations[i], fixture_setup, test_conversation, fixture_teardown);
+	}
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("/session/message/content", test_message_content);
+	ADD("/session/message/received-tls-auth", test_received_tls_auth);
+	ADD("/session/ehlo/keywords", test_ehlo_keywords);
+	ADD("/session/auth/cram-md5", test_auth_cram_md5);
+	ADD("/session/auth/failure-delay", test_auth_failure_delay);
+	ADD("/session/limit/command-line", test_limit_command_line);
+	ADD("/session/limit/text-line", test_limit_text_line);
+	ADD("/session/limit/recipients", test_limit_recipients);
+	ADD("/session/pipelining/one-write", test_pipelining_one_write);
+	ADD("/session/abort/timeout", test_abort);
+	ADD("/session/text/nul", test_nul);
+	ADD("/session/spool/commit", test_spool_commit);
+	ADD("/session/spool/unwritable", test_spool_unwritable);
+	return g_test_run();
+}
