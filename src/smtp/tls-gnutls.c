@@ -587,7 +587,8 @@ mm_tls_read(MmTls *tls, void *buf, gsize len, gsize *got, GError **error)
 {
 	ssize_t rc;
 
-	g_return_val_if_fail(tls != NULL && got != NULL, MM_TLS_ERROR);
+	/* a read of 0 bytes would look like the peer's close_notify */
+	g_return_val_if_fail(tls != NULL && got != NULL && len > 0, MM_TLS_ERROR);
 
 	*got = 0;
 	if (tls->closed)
