@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * deliver.c owns the fate of a queued message's recipients: it decides
+ * per recipient, calls local delivery, marks the states, asks for
+ * notices and writes the result back to the spool (through spool.c,
+ * holding the caller's lock). It makes no delivery itself (local_rcpt.c
+ * and below) and has exactly one place where remote recipients are
+ * handed to the routes: deliver_remote().
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "deliver/alias.h"
+#include "deliver/bounce.h"
+#include "deliver/deliver.h"
+#include "deliver/local_rcpt.h"
+#include "queue/spool.h"
+
+/* A notice is delivered at once by the run that made it; a notice
+ * never makes another one, and this keeps it so whatever bounce.c
+ * decides. */
+#define NOTICE_NESTING_MAX 1
+
+struct MmDeliverRun {
+	const MmConf *conf;
+	gint64 now;              /* 0: the clock */
+	guint nesting;           /* notices being delivered inside a delivery */
+	gboolean remote_said;    /* the log knows remote recipients wait */
+	gboolean log_user_said;  /* the log knows log_user is unusable */
+};
+
+typedef enum {
+	OUTCOME_NONE,
+	OUTCOME_DELIVERED,
+	OUTCOME_FAILED,
+	OUTCOME_DEFERRED, /* tried, try again later */
+	OUTCOME_WAITING,  /* not tried: no route took it */
+} Outcome;
+
+/* An original recipient: a pending RT: line, or log_user's copy. */
+typedef struct {
+	MmRecipient *rcpt;     /* in the message (borrowed), or log_user (owned) */
+	gboolean is_log_user;
+	GError *own_failure;   /* its expansion failed, or it could not be expanded */
+	GString *reasons;      /* why it is in the failure notice; NULL: it is not */
+	const char *status;    /* RFC 3463 code for the notice */
+	Outcome outcome;
+} Origin;
+
+/* A result of alias expansion and what became of it. */
+typedef struct {
+	MmAliasResult *result; /* borrowed from the expansion */
+	Outcome outcome;
+	char *reason;
+	const char *status;    /* RFC 3463 code when failed */
+	const char *method;    /* how it was delivered */
+} Target;
+
+/* A notice queued (and locked) by this delivery, to deliver after it. */
+typedef struct {
+	MmMessage *msg;
+	MmSpoolLock *lock;
+} Notice;
+
+static void
+origin_free(Origin *o)
+{
+	if (o->is_log_user)
+		mm_recipient_free(o->rcpt);
+	g_clear_error(&o->own_failure);
+	if (o->reasons)
+		g_string_free(o->reasons, TRUE);
+	g_free(o);
+}
+
+static void
+target_free(Target *t)
+{
+	g_free(t->reason);
+	g_free(t);
+}
+
+static void
+notice_free(Notice *n)
+{
+	mm_spool_unlock(n->lock);
+	mm_message_free(n->msg);
+	g_free(n);
+}
+
+MmDeliverRun *
+mm_deliver_run_new(const MmConf *conf)
+{
+	MmDeliverRun *run = g_new0(MmDeliverRun, 1);
+
+	g_return_val_if_fail(conf != NULL, NULL);
+	run->conf = conf;
+	return run;
+}
+
+void
+mm_deliver_run_free(MmDeliverRun *run)
+{
+	g_free(run);
+}
+
+const MmConf *
+mm_deliver_run_conf(const MmDeliverRun *run)
+{
+	return run->conf;
+}
+
+void
+mm_deliver_run_set_now(MmDeliverRun *run, gint64 now)
+{
+	run->now = now;
+}
+
+static gint64
+run_now(const MmDeliverRun *run)
+{
+	return run->now ? run->now : g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* "local@domain" or "|command" for the log and the notices. */
+static char *
+rcpt_text(const MmRecipient *rcpt)
+{
+	if (rcpt->pipe)
+		return g_strdup(rcpt->pipe);
+	return mm_address_to_string(rcpt->address);
+}
+
+static gboolean
+rcpt_equal(const MmRecipient *a, const MmRecipient *b, gboolean caseless)
+{
+	if (a->pipe || b->pipe)
+		return a->pipe && b->pipe && strcmp(a->pipe, b->pipe) == 0;
+	return mm_address_equal(a->address, b->address, caseless);
+}
+
+/* Reads one alias file; a missing file means no aliases (1.0). */
+static gboolean
+read_alias_table(const char *path, MmAliasTableKind kind, MmAliasTable **out, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	*out = NULL;
+	if (path == NULL)
+		return TRUE;
+	*out = mm_alias_table_read(path, kind, &local_error);
+	if (*out != NULL)
+		return TRUE;
+	if (g_error_matches(local_error, MM_ERROR, MM_ERROR_NOT_FOUND)) {
+		mm_debug(2, "alias file %s does not exist: no aliases", path);
+		return TRUE;
+	}
+	g_propagate_prefixed_error(error, g_steal_pointer(&local_error), "cannot read aliases: ");
+	return FALSE;
+}
+
+/* RFC 3463 codes for the reasons an expansion fails (alias.h). */
+static const char *
+alias_failure_status(const GError *error)
+{
+	if (g_error_matches(error, MM_ERROR, MM_ERROR_PARSE))
+		return "5.1.3"; /* bad destination address syntax */
+	if (g_error_matches(error, MM_ERROR, MM_ERROR_CONFIG))
+		return "5.3.5"; /* system incorrectly configured */
+	return "5.4.6";         /* routing loop (a loop, or too deep) */
+}
+
+static const MmAddress *
+origin_address(GPtrArray *origins, GArray *input_origin, const MmAliasResult *result)
+{
+	guint first = g_array_index(result->origins, guint, 0);
+	const Origin *o = origins->pdata[g_array_index(input_origin, guint, first)];
+
+	return o->rcpt->address; /* NULL for a pipe that was an original itself */
+}
+
+static void
+deliver_local_target(MmDeliverRun *run, const MmMessage *msg, Target *t, const MmAddress *original)
+{
+	g_autoptr(GError) error = NULL;
+	const MmRecipient *rcpt = t->result->rcpt;
+	gboolean ok;
+
+	if (t->result->kind == MM_ALIAS_RESULT_PIPE) {
+		ok = mm_local_rcpt_deliver_pipe(run->conf, msg, rcpt->pipe, original, &error);
+		t->method = "pipe";
+	} else {
+		MmLocalMethod method = MM_LOCAL_METHOD_MBOX;
+		ok = mm_local_rcpt_deliver(run->conf, msg, rcpt->address, original, &method, &error);
+		t->method = mm_local_method_name(method);
+	}
+	if (ok) {
+		t->outcome = OUTCOME_DELIVERED;
+		return;
+	}
+	t->reason = g_strdup(error->message);
+	if (mm_local_rcpt_error_is_temporary(error)) {
+		t->outcome = OUTCOME_DEFERRED;
+	} else {
+		t->outcome = OUTCOME_FAILED;
+		t->status = g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND) ? "5.1.1" : "5.0.0";
+	}
+}
+
+/* The hand-over point for remote recipients. The route code
+ * (permanent routes, online query routes, the SMTP client) takes them
+ * here and sets each target's outcome: delivered only after the
+ * relay's final 250, failed on a permanent reply, deferred otherwise.
+ * Until routes are wired in, remote recipients wait in the queue
+ * untouched, and the log says so once per run. */
+static void
+deliver_remote(MmDeliverRun *run, const MmMessage *msg, GPtrArray *targets)
+{
+	if (targets->len == 0)
+		return;
+	if (!run->remote_said) {
+		mm_log(LOG_NOTICE, "remote recipients stay queued: no online route");
+		run->remote_said = TRUE;
+	}
+	for (guint i = 0; i < targets->len; i++) {
+		Target *t = targets->pdata[i];
+		t->outcome = OUTCOME_WAITING;
+		t->reason = g_strdup("no online route");
+	}
+	mm_debug(1, "%s: %u remote recipient(s) wait for a route", msg->uid, targets->len);
+}
+
+static void
+log_outcome(const MmMessage *msg, const MmRecipient *rcpt, const MmAddress *original,
+            Outcome outcome, const char *method, const char *reason)
+{
+	g_autofree char *shown = rcpt_text(rcpt);
+	g_autofree char *via = NULL;
+
+	if (original && (rcpt->address == NULL || !mm_address_equal(rcpt->address, original, FALSE))) {
+		g_autofree char *o = mm_address_to_string(original);
+		via = g_strdup_printf(" <%s>", o);
+	}
+	switch (outcome) {
+	case OUTCOME_DELIVERED:
+		mm_log(LOG_NOTICE, "%s => %s%s with %s", msg->uid, shown, via ? via : "", method);
+		break;
+	case OUTCOME_DEFERRED:
+		mm_log(LOG_NOTICE, "%s == %s%s deferred: %s", msg->uid, shown, via ? via : "", reason);
+		break;
+	case OUTCOME_FAILED:
+		mm_log(LOG_NOTICE, "%s !! %s%s failed: %s", msg->uid, shown, via ? via : "", reason);
+		break;
+	case OUTCOME_WAITING:
+	case OUTCOME_NONE:
+	default:
+		break;
+	}
+}
+
+static void
+origin_add_reason(Origin *o, const char *what, const char *reason, const char *status)
+{
+	if (o->is_log_user)
+		return; /* the sender does not know of log_user: nothing to tell */
+	if (o->reasons == NULL) {
+		o->reasons = g_string_new(NULL);
+		o->status = status;
+	} else {
+		g_string_append(o->reasons, "; ");
+	}
+	if (what)
+		g_string_append_printf(o->reasons, "%s: ", what);
+	g_string_append(o->reasons, reason);
+}
+
+/* Queues a failure notice (@warning FALSE) or a warning about the
+ * origins that have reasons. The notice is locked until delivered.
+ * Returns TRUE when it is in the spool or when none may be sent (the
+ * message is a notice itself: logged); FALSE when it could not be
+ * queued, so that nothing may be marked as told. */
+static gboolean
+queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboolean warning,
+             GPtrArray *notices)
+{
+	g_autoptr(GArray) entries = g_array_new(FALSE, TRUE, sizeof(MmBounceRcpt));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmMessage) notice = NULL;
+	MmSpoolLock *lock = NULL;
+	const char *what = warning ? "warning" : "failure notice";
+
+	for (guint i = 0; i < origins->len; i++) {
+		const Origin *o = origins->pdata[i];
+		if (o->reasons == NULL)
+			continue;
+		MmBounceRcpt entry = {
+			.rcpt = o->rcpt,
+			.reason = o->reasons->str,
+			.status = o->status,
+		};
+		g_array_append_val(entries, entry);
+	}
+	if (entries->len == 0)
+		return TRUE;
+
+	if (warning)
+		notice = mm_bounce_new_warning(run->conf, msg, (const MmBounceRcpt *)entries->data,
+		                               entries->len, &error);
+	else
+		notice = mm_bounce_new_failure(run->conf, msg, (const MmBounceRcpt *)entries->data,
+		                               entries->len, &error);
+	if (notice == NULL) {
+		if (g_error_matches(error, MM_ERROR, MM_ERROR_FAILED)) {
+			/* a notice about a notice would go nowhere or loop */
+			mm_log(LOG_NOTICE, "%s: no %s sent: %s", msg->uid, what, error->message);
+			return TRUE;
+		}
+		mm_log(LOG_ERR, "%s: cannot make a %s: %s", msg->uid, what, error->message);
+		return FALSE;
+	}
+	if (!mm_spool_write_locked(run->conf->spool_dir, notice, &lock, &error)) {
+		mm_log(LOG_ERR, "%s: cannot queue a %s: %s", msg->uid, what, error->message);
+		return FALSE;
+	}
+	mm_log(LOG_NOTICE, "%s: %s %s queued for %u recipient(s)", msg->uid, what, notice->uid,
+	       entries->len);
+	Notice *n = g_new0(Notice, 1);
+	n->msg = g_steal_pointer(&notice);
+	n->lock = lock;
+	g_ptr_array_add(notices, n);
+	return TRUE;
+}
+
+static void
+deliver_notices(MmDeliverRun *run, GPtrArray *notices)
+{
+	for (guint i = 0; i < notices->len; i++) {
+		Notice *n = notices->pdata[i];
+		g_autoptr(GError) error = NULL;
+
+		if (run->nesting >= NOTICE_NESTING_MAX)
+			continue; /* the next queue run takes it */
+		run->nesting++;
+		if (!mm_deliver_message(run, n->msg, NULL, &error))
+			mm_log(LOG_ERR, "%s: %s", n->msg->uid, error->message);
+		run->nesting--;
+	}
+}
+
+/* Records results that are finished for good beside their originals,
+ * as 1.0 does, unless an RT: line already says the same. */
+static void
+record_result(MmMessage *msg, const MmRecipient *rcpt, MmRcptState state, gboolean caseless)
+{
+	MmRecipient *copy;
+
+	for (guint i = 0; i < msg->rcpts->len; i++) {
+		if (rcpt_equal(msg->rcpts->pdata[i], rcpt, caseless))
+			return;
+	}
+	copy = rcpt->pipe ? mm_recipient_new_pipe(rcpt->pipe) : mm_recipient_new(rcpt->address);
+	copy->state = state;
+	g_ptr_array_add(msg->rcpts, copy);
+}
+
+static gboolean
+finish(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **error)
+{
+	if (mm_message_count_pending(msg) == 0) {
+		if (!mm_spool_remove(run->conf->spool_dir, msg->uid, error))
+			return FALSE;
+		report->removed = TRUE;
+		mm_log(LOG_NOTICE, "%s completed", msg->uid);
+		return TRUE;
+	}
+	return mm_spool_write_header(run->conf->spool_dir, msg, error);
+}
+
+gboolean
+mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **error)
+{
+	const MmConf *conf;
+	MmDeliverReport scratch;
+	MmLocality loc;
+	g_autoptr(GPtrArray) origins = g_ptr_array_new_with_free_func((GDestroyNotify)origin_free);
+	g_autoptr(GPtrArray) inputs = g_ptr_array_new();  /* MmRecipient*, borrowed */
+	g_autoptr(GArray) input_origin = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GPtrArray) done = g_ptr_array_new();    /* MmRecipient*, borrowed */
+	g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func((GDestroyNotify)target_free);
+	g_autoptr(GPtrArray) remote = g_ptr_array_new();  /* Target*, borrowed */
+	g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func((GDestroyNotify)notice_free);
+	g_autoptr(MmAliasTable) aliases = NULL, globaliases = NULL;
+	g_autoptr(GError) alias_error = NULL;
+	g_autoptr(MmAliasExpansion) exp = NULL;
+	gboolean hold_failures = FALSE;
+	gboolean any_deferred = FALSE;
+	gboolean ok;
+	gint64 now;
+
+	g_return_val_if_fail(run != NULL && msg != NULL && msg->uid != NULL, FALSE);
+	g_return_val_if_fail(msg->body != NULL, FALSE);
+	conf = run->conf;
+	now = run_now(run);
+	if (report == NULL)
+		report = &scratch;
+	memset(report, 0, sizeof *report);
+	mm_conf_locality(conf, &loc);
+
+	for (guint i = 0; i < msg->rcpts->len; i++) {
+		MmRecipient *rcpt = msg->rcpts->pdata[i];
+		if (rcpt->state == MM_RCPT_PENDING) {
+			Origin *o = g_new0(Origin, 1);
+			o->rcpt = rcpt;
+			g_ptr_array_add(origins, o);
+		} else {
+			g_ptr_array_add(done, rcpt);
+		}
+	}
+	if (origins->len == 0)
+		return finish(run, msg, report, error);
+	/* the clock for warnings starts now for a message that does not
+	 * say when it came; written back with the rest */
+	if (msg->received_time <= 0)
+		msg->received_time = now;
+
+	if (conf->log_user) {
+		g_autoptr(GError) parse_error = NULL;
+		g_autoptr(MmAddress) addr =
+			mm_address_parse_path(conf->log_user, conf->host_name, FALSE, &parse_error);
+		if (addr) {
+			Origin *o = g_new0(Origin, 1);
+			o->rcpt = mm_recipient_new(addr);
+			o->is_log_user = TRUE;
+			g_ptr_array_add(origins, o);
+		} else if (!run->log_user_said) {
+			mm_log(LOG_ERR, "log_user %s ignored: %s", conf->log_user, parse_error->message);
+			run->log_user_said = TRUE;
+		}
+	}
+
+	/* Both tables are read for every message, so an edit takes effect
+	 * at the next delivery; an unreadable one holds back the local
+	 * recipients rather than deliver them unaliased. */
+	if (!read_alias_table(conf->alias_file, MM_ALIAS_TABLE_LOCAL_PART, &aliases, &alias_error))
+		mm_log(LOG_ERR, "%s: %s", msg->uid, alias_error->message);
+	else if (!read_alias_table(conf->globalias_file, MM_ALIAS_TABLE_GLOB, &globaliases,
+	                           &alias_error))
+		mm_log(LOG_ERR, "%s: %s", msg->uid, alias_error->message);
+
+	for (guint i = 0; i < origins->len; i++) {
+		Origin *o = origins->pdata[i];
+		if (alias_error && o->rcpt->address && mm_address_is_local(o->rcpt->address, &loc)) {
+			o->own_failure = g_error_copy(alias_error);
+			continue;
+		}
+		g_ptr_array_add(inputs, o->rcpt);
+		g_array_append_val(input_origin, i);
+	}
+
+	MmAliasContext actx = {
+		.aliases = alias_error ? NULL : aliases,
+		.globaliases = alias_error ? NULL : globaliases,
+		.locality = &loc,
+	};
+	exp = mm_alias_expand(&actx, inputs, done);
+
+	for (guint i = 0; i < exp->failures->len; i++) {
+		MmAliasFailure *f = exp->failures->pdata[i];
+		Origin *o = origins->pdata[g_array_index(input_origin, guint, f->origin)];
+		g_autofree char *shown = rcpt_text(o->rcpt);
+
+		o->own_failure = g_error_copy(f->error);
+		o->outcome = OUTCOME_FAILED;
+		origin_add_reason(o, NULL, f->error->message, alias_failure_status(f->error));
+		report->failed++;
+		if (o->is_log_user)
+			mm_log(LOG_ERR, "%s !! %s failed (log_user copy): %s", msg->uid, shown,
+			       f->error->message);
+		else
+			mm_log(LOG_NOTICE, "%s !! %s failed: %s", msg->uid, shown, f->error->message);
+	}
+
+	/* the deliveries */
+	for (guint i = 0; i < exp->results->len; i++) {
+		Target *t = g_new0(Target, 1);
+		t->result = exp->results->pdata[i];
+		g_ptr_array_add(targets, t);
+		if (t->result->kind == MM_ALIAS_RESULT_REMOTE)
+			g_ptr_array_add(remote, t);
+		else
+			deliver_local_target(run, msg, t, origin_address(origins, input_origin, t->result));
+	}
+	deliver_remote(run, msg, remote);
+
+	/* Deferred for too long: fail. Time for a warning: collect. */
+	for (guint i = 0; i < targets->len && !any_deferred; i++)
+		any_deferred = ((Target *)targets->pdata[i])->outcome == OUTCOME_DEFERRED;
+	for (guint i = 0; i < origins->len && !any_deferred; i++) {
+		Origin *o = origins->pdata[i];
+		any_deferred = o->own_failure && o->outcome != OUTCOME_FAILED;
+	}
+	MmDeferAction action = MM_DEFER_WAIT;
+	if (any_deferred)
+		action = mm_bounce_defer_action(conf, msg->received_time, msg->warned_time, now);
+
+	for (guint i = 0; i < targets->len; i++) {
+		Target *t = targets->pdata[i];
+		if (t->outcome == OUTCOME_DEFERRED && action == MM_DEFER_FAIL) {
+			char *reason = g_strdup_printf("%s (retried for longer than max_defer_time)",
+			                               t->reason);
+			g_free(t->reason);
+			t->reason = reason;
+			t->outcome = OUTCOME_FAILED;
+			t->status = "5.4.7"; /* delivery time expired: given up for good */
+		}
+		log_outcome(msg, t->result->rcpt, origin_address(origins, input_origin, t->result),
+		            t->outcome, t->method, t->reason);
+	}
+	for (guint i = 0; i < origins->len; i++) {
+		Origin *o = origins->pdata[i];
+		if (o->own_failure == NULL || o->outcome == OUTCOME_FAILED)
+			continue;
+		/* not expanded: the alias files could not be read */
+		if (action == MM_DEFER_FAIL) {
+			o->outcome = OUTCOME_FAILED;
+			origin_add_reason(o, NULL, o->own_failure->message, "5.4.7");
+			report->failed++;
+		} else {
+			o->outcome = OUTCOME_DEFERRED;
+			report->deferred++;
+		}
+		log_outcome(msg, o->rcpt, NULL, o->outcome, NULL, o->own_failure->message);
+	}
+
+	/* what each original recipient becomes */
+	for (guint i = 0; i < targets->len; i++) {
+		Target *t = targets->pdata[i];
+		GArray *from = t->result->origins;
+
+		switch (t->outcome) {
+		case OUTCOME_DELIVERED:
+			report->delivered++;
+			break;
+		case OUTCOME_FAILED:
+			report->failed++;
+			break;
+		case OUTCOME_DEFERRED:
+			report->deferred++;
+			break;
+		default:
+			report->waiting++;
+			break;
+		}
+		for (guint j = 0; j < from->len; j++) {
+			Origin *o = origins->pdata[g_array_index(input_origin, guint,
+			                                         g_array_index(from, guint, j))];
+			g_autofree char *shown = rcpt_text(t->result->rcpt);
+			const gboolean same = rcpt_equal(t->result->rcpt, o->rcpt, conf->caseless_matching);
+
+			if (t->outcome == OUTCOME_FAILED)
+				origin_add_reason(o, same ? NULL : shown, t->reason, t->status);
+			if (t->outcome == OUTCOME_DEFERRED || t->outcome == OUTCOME_WAITING)
+				o->outcome = OUTCOME_DEFERRED;
+			else if (t->outcome == OUTCOME_FAILED && o->outcome != OUTCOME_DEFERRED)
+				o->outcome = OUTCOME_FAILED;
+		}
+	}
+	for (guint i = 0; i < origins->len; i++) {
+		Origin *o = origins->pdata[i];
+		/* no result left at all: everything was done by earlier runs */
+		if (o->outcome == OUTCOME_NONE)
+			o->outcome = OUTCOME_DELIVERED;
+	}
+
+	/* Notices first: a failure is only written to the spool once the
+	 * sender's notice is safely queued. */
+	if (!queue_notice(run, msg, origins, FALSE, notices))
+		hold_failures = TRUE;
+	report->bounced = notices->len > 0;
+	if (action == MM_DEFER_WARN) {
+		g_autoptr(GPtrArray) warn = g_ptr_array_new();
+		/* the reasons now are those of the waiting recipients */
+		for (guint i = 0; i < origins->len; i++) {
+			Origin *o = origins->pdata[i];
+			if (o->reasons) {
+				g_string_free(o->reasons, TRUE);
+				o->reasons = NULL;
+			}
+		}
+		for (guint i = 0; i < targets->len; i++) {
+			Target *t = targets->pdata[i];
+			GArray *from = t->result->origins;
+			if (t->outcome != OUTCOME_DEFERRED)
+				continue;
+			for (guint j = 0; j < from->len; j++) {
+				Origin *o = origins->pdata[g_array_index(input_origin, guint,
+				                                         g_array_index(from, guint, j))];
+				g_autofree char *shown = rcpt_text(t->result->rcpt);
+				const gboolean same =
+					rcpt_equal(t->result->rcpt, o->rcpt, conf->caseless_matching);
+				origin_add_reason(o, same ? NULL : shown, t->reason, "4.0.0");
+			}
+		}
+		for (guint i = 0; i < origins->len; i++) {
+			Origin *o = origins->pdata[i];
+			if (o->own_failure && o->outcome == OUTCOME_DEFERRED)
+				origin_add_reason(o, NULL, o->own_failure->message, "4.3.5");
+		}
+		guint before = notices->len;
+		if (queue_notice(run, msg, origins, TRUE, notices)) {
+			msg->warned_time = now;
+			report->warned = notices->len > before;
+		}
+	}
+
+	/* the new states */
+	for (guint i = 0; i < origins->len; i++) {
+		Origin *o = origins->pdata[i];
+		if (o->is_log_user)
+			continue;
+		if (o->outcome == OUTCOME_DELIVERED)
+			o->rcpt->state = MM_RCPT_DELIVERED;
+		else if (o->outcome == OUTCOME_FAILED && !hold_failures)
+			o->rcpt->state = MM_RCPT_FAILED;
+	}
+	for (guint i = 0; i < targets->len; i++) {
+		Target *t = targets->pdata[i];
+		if (t->outcome == OUTCOME_DELIVERED)
+			record_result(msg, t->result->rcpt, MM_RCPT_DELIVERED, conf->caseless_matching);
+		else if (t->outcome == OUTCOME_FAILED && !hold_failures)
+			record_result(msg, t->result->rcpt, MM_RCPT_FAILED, conf->caseless_matching);
+	}
+
+	ok = finish(run, msg, report, error);
+	if (!ok)
+		g_prefix_error(error, "%s: spool not updated (deliveries will be repeated): ", msg->uid);
+	deliver_notices(run, notices);
+	return ok;
+}

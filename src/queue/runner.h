@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One queue run: every message in the spool, oldest first, each
+ * locked while it is delivered (deliver.h). A message that another
+ * process holds (a runner, a submission still delivering, a daemon) is
+ * skipped, not waited for: that process is delivering it. Damaged
+ * entries are logged and left for the administrator.
+ *
+ * The one-shot modes (-q, runq) and the daemon's runs call this; it
+ * blocks until the run is over.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "deliver/deliver.h"
+
+typedef struct {
+	guint messages;   /* messages in the queue when the run started */
+	guint locked;     /* skipped: held by another process */
+	guint completed;  /* delivered or failed for good and removed */
+	guint damaged;    /* could not be read: left alone */
+	guint errors;     /* could not be brought up to date in the spool */
+} MmQueueRunStats;
+
+/* Runs over the queue of the run's configuration once, delivering
+ * each message with @run. @stats may be NULL. Returns FALSE only when
+ * the queue cannot be listed (an errno-based error); what happens to
+ * single messages is in @stats and the log. */
+gboolean mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error);
