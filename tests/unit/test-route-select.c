@@ -2,13 +2,19 @@
  *
  * Route selection: 1.0's address patterns, allowed/denied senders (the
  * null sender, local-part-only patterns), recipients and From: headers,
- * deny over allow, and last_route over a run of several routes.
+ * deny over allow, and last_route over a run of several routes; the
+ * routes a run tries (permanent, online connections, -qo NAME,
+ * online_query) and the order of MX hosts.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "base/error.h"
+#include "deliver/online.h"
+#include "deliver/remote.h"
 #include "deliver/route_select.h"
 
 #define QUALIFY "lan.example"
@@ -253,6 +259,152 @@ test_run(gconstpointer data)
 		g_assert_cmpint(held[i], ==, c->held[i] == '1');
 }
 
+/* ---- the routes of a run ---- */
+
+typedef struct {
+	char *dir;
+	char *conf_text;
+} Fixture;
+
+static char *
+write_file(const char *dir, const char *name, const char *content, int mode)
+{
+	char *p = g_build_filename(dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+	g_file_set_contents(p, content, -1, &error);
+	g_assert_no_error(error);
+	g_chmod(p, mode);
+	return p;
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	f->dir = g_dir_make_tmp("mm-online-XXXXXX", &error);
+	g_assert_no_error(error);
+	static const char *const names[] = { "perm1", "perm2", "fast", "slow" };
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *file = g_strdup_printf("%s.route", names[i]);
+		g_free(write_file(f->dir, file, "", 0644));
+	}
+	f->conf_text = g_strdup_printf("host_name = lan.example\n"
+	                               "permanent_routes = \"%s/perm1.route;%s/perm2.route\"\n"
+	                               "query_routes.slow = %s/slow.route\n"
+	                               "query_routes.fast = %s/fast.route\n",
+	                               f->dir, f->dir, f->dir, f->dir);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	GDir *dir = g_dir_open(f->dir, 0, NULL);
+	const char *name;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *p = g_build_filename(f->dir, name, NULL);
+		g_unlink(p);
+	}
+	if (dir != NULL)
+		g_dir_close(dir);
+	g_rmdir(f->dir);
+	g_free(f->dir);
+	g_free(f->conf_text);
+}
+
+static char *
+route_names(GPtrArray *routes)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	for (guint i = 0; i < routes->len; i++)
+		g_string_append_printf(s, "%s%s", i ? "," : "", ((MmRoute *)routes->pdata[i])->name);
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static MmConf *
+conf_with(Fixture *f, const char *extra)
+{
+	g_autofree char *text = g_strconcat(f->conf_text, extra, NULL);
+	g_autoptr(GError) error = NULL;
+	MmConf *conf = mm_conf_load_data(text, strlen(text), "test.conf", &error);
+	g_assert_no_error(error);
+	return conf;
+}
+
+typedef struct {
+	const char *label;
+	const char *query;   /* online_query script body, NULL: none */
+	const char *only;    /* -qo NAME */
+	const char *online[3];
+	const char *expected; /* route names in order, NULL: MM_ERROR_NOT_FOUND */
+} OnlineCase;
+
+static const OnlineCase online_cases[] = {
+	{ "permanent-only", NULL, NULL, { NULL }, "perm1,perm2" },
+	{ "configuration-order", NULL, NULL, { "fast", "slow", NULL }, "perm1,perm2,slow,fast" },
+	{ "one-online", NULL, NULL, { "fast", NULL }, "perm1,perm2,fast" },
+	{ "unknown-online-ignored", NULL, NULL, { "nosuch", NULL }, "perm1,perm2" },
+	{ "qo-name", NULL, "fast", { NULL }, "fast" },
+	{ "qo-name-beats-online", NULL, "slow", { "fast", NULL }, "slow" },
+	{ "qo-unknown", NULL, "nosuch", { NULL }, NULL },
+	{ "online-query", "#!/bin/sh\necho '  fast  '\n", NULL, { NULL }, "perm1,perm2,fast" },
+	{ "online-query-offline", "#!/bin/sh\necho fast\nexit 1\n", NULL, { NULL }, "perm1,perm2" },
+	{ "online-query-empty", "#!/bin/sh\necho\n", NULL, { NULL }, "perm1,perm2" },
+	{ "online-query-unknown-name", "#!/bin/sh\necho dialup\n", NULL, { NULL }, "perm1,perm2" },
+	{ "online-query-first-line", "#!/bin/sh\necho slow\necho fast\n", NULL, { NULL }, "perm1,perm2,slow" },
+};
+
+static void
+test_online(Fixture *f, gconstpointer data)
+{
+	const OnlineCase *c = data;
+	g_autofree char *extra = NULL;
+	if (c->query != NULL) {
+		g_autofree char *script = write_file(f->dir, "query", c->query, 0755);
+		extra = g_strdup_printf("online_query = \"%s\"\n", script);
+	}
+	g_autoptr(MmConf) conf = conf_with(f, extra != NULL ? extra : "");
+	MmOnlineRequest req = { .only = c->only, .online = c->online[0] != NULL ? c->online : NULL };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) routes = mm_online_routes(conf, &req, &error);
+	if (c->expected == NULL) {
+		g_assert_error(error, MM_ERROR, MM_ERROR_NOT_FOUND);
+		g_assert_null(routes);
+		return;
+	}
+	g_assert_no_error(error);
+	g_autofree char *names = route_names(routes);
+	g_assert_cmpstr(names, ==, c->expected);
+}
+
+/* ---- MX order ---- */
+
+static void
+test_mx_order(void)
+{
+	static const MmRemoteMx records[] = {
+		{ 20, "b1.example." }, { 10, "a.example." }, { 20, "b2.example" }, { 30, "c.example" },
+		{ 20, "b3.example" },  { 30, "A.EXAMPLE" },
+	};
+	g_autoptr(GRand) rand = g_rand_new_with_seed(42);
+	gboolean b_first_seen[3] = { FALSE, FALSE, FALSE };
+	for (int round = 0; round < 200; round++) {
+		g_auto(GStrv) hosts = mm_remote_order_mx(records, G_N_ELEMENTS(records), rand);
+		g_assert_cmpuint(g_strv_length(hosts), ==, 5); /* A.EXAMPLE is a.example again */
+		g_assert_cmpstr(hosts[0], ==, "a.example");
+		g_assert_true(g_str_has_prefix(hosts[1], "b"));
+		g_assert_true(g_str_has_prefix(hosts[2], "b"));
+		g_assert_true(g_str_has_prefix(hosts[3], "b"));
+		g_assert_cmpstr(hosts[4], ==, "c.example");
+		b_first_seen[hosts[1][1] - '1'] = TRUE;
+	}
+	/* equal preferences are shuffled: each came first some time */
+	g_assert_true(b_first_seen[0] && b_first_seen[1] && b_first_seen[2]);
+
+	static const MmRemoteMx null_mx[] = { { 0, "." } };
+	g_auto(GStrv) none = mm_remote_order_mx(null_mx, 1, rand);
+	g_assert_null(none[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,5 +421,10 @@ main(int argc, char **argv)
 		g_autofree char *p = g_strdup_printf("/route-select/run/%s", run_cases[i].label);
 		g_test_add_data_func(p, &run_cases[i], test_run);
 	}
+	for (gsize i = 0; i < G_N_ELEMENTS(online_cases); i++) {
+		g_autofree char *p = g_strdup_printf("/route-select/online/%s", online_cases[i].label);
+		g_test_add(p, Fixture, &online_cases[i], fixture_setup, test_online, fixture_teardown);
+	}
+	g_test_add_func("/route-select/mx-order/preference-and-shuffle", test_mx_order);
 	return g_test_run();
 }
