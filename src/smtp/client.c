@@ -243,6 +243,11 @@ fill(MmSmtpClient *c, gint64 deadline, guint timeout, GError **error)
 			mm_tls_set_timeout(c->tls, (guint)left_ms);
 			set_socket_timeout(c, (guint)(left_ms / 1000) + 1);
 			st = mm_tls_read(c->tls, c->buf + c->end, sizeof c->buf - c->end, &got, &local);
+			/* a record without application data (a TLS 1.3 session
+			 * ticket) or the socket's own time limit: try again
+			 * until the deadline */
+			if (st == MM_TLS_WANT_READ || st == MM_TLS_WANT_WRITE)
+				continue;
 			if (st == MM_TLS_CLOSED)
 				return fail_conn(c, error, "connection closed by the server");
 			if (st != MM_TLS_OK)

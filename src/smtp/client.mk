@@ -18,3 +18,8 @@ check_PROGRAMS += tests/unit/test-client
 tests_unit_test_client_SOURCES = tests/unit/test-client.c
 tests_unit_test_client_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-client
+
+# against real servers, through smtp-send-tool
+TESTS += \
+	tests/integration/smtpc-sink.sh \
+	tests/integration/smtpc-aiosmtpd.sh

@@ -9,9 +9,10 @@
  */
 #include "config.h"
 
-#include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,8 +72,9 @@ server_main(gpointer data)
 	gboolean in_data = FALSE;
 	char buf[65536];
 
-	if (s->greeting != NULL && *s->greeting != '\0')
-		g_assert_cmpint(write(s->fd, s->greeting, strlen(s->greeting)), ==, strlen(s->greeting));
+	if (s->greeting != NULL && *s->greeting != '\0' &&
+	    write(s->fd, s->greeting, strlen(s->greeting)) < 0)
+		goto out;
 	for (;;) {
 		char *nl;
 		ssize_t n;
@@ -623,6 +625,8 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* the scripted server may answer a client that has already gone */
+	signal(SIGPIPE, SIG_IGN);
 	for (gsize i = 0; i < G_N_ELEMENTS(send_cases); i++) {
 		g_autofree char *path = g_strdup_printf("/smtp/client/send/%s", send_cases[i].label);
 
