@@ -2,7 +2,9 @@
  *
  * submit.c: the sendmail command line (-bm). The message is read from
  * standard input, completed (accept.c) and committed to the spool; the
- * exit status is 0 only when it is on disk. Who the sender is is decided
+ * exit status is 0 only when it is on disk. Then, unless -odq or
+ * do_queue say to queue only, it is delivered at once (deliver.h)
+ * under the lock it was written with. Who the sender is is decided
  * here: only root, the mail user and the mail group may choose another
  * return path with -f.
  */
@@ -18,6 +20,7 @@
 #include "base/log.h"
 #include "base/privileges.h"
 #include "cli/commands.h"
+#include "deliver/deliver.h"
 #include "queue/accept.h"
 #include "queue/spool.h"
 
@@ -59,6 +62,19 @@ add_argument_rcpts(MmMessage *msg, const MmOptions *opts, const MmConf *conf, GE
 	return TRUE;
 }
 
+/* The message is queued and locked: deliver it now, in the
+ * foreground. Whatever happens, it is accepted; what is not delivered
+ * waits in the queue for the next run. */
+static void
+deliver_now(const MmConf *conf, MmMessage *msg)
+{
+	g_autoptr(MmDeliverRun) run = mm_deliver_run_new(conf);
+	g_autoptr(GError) error = NULL;
+
+	if (!mm_deliver_message(run, msg, NULL, &error))
+		mm_log(LOG_ERR, "%s", error->message);
+}
+
 int
 mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 {
@@ -66,6 +82,8 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	g_autoptr(GError) error = NULL;
 	struct passwd *pw = getpwuid(getuid());
 	g_autofree char *rp = NULL;
+	g_autoptr(MmSpoolLock) lock = NULL;
+	const gboolean queue_only = opts->queue_only || conf->do_queue;
 	MmAcceptContext ctx = {
 		.host_name = conf->host_name,
 		.max_msg_size = conf->max_msg_size,
@@ -96,7 +114,10 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 			return EX_USAGE; /* sendmail's status for "no recipients" */
 		return mm_cmd_exit_status(error);
 	}
-	if (!mm_spool_write(conf->spool_dir, msg, &error)) {
+	/* Keep the lock from the moment the message is visible until it
+	 * is delivered, so that no queue run takes it meanwhile. */
+	if (!(queue_only ? mm_spool_write(conf->spool_dir, msg, &error)
+	                 : mm_spool_write_locked(conf->spool_dir, msg, &lock, &error))) {
 		fprintf(stderr, "masqmail: message not queued: %s\n", error->message);
 		mm_log(LOG_ERR, "message from uid=%u not queued: %s", (unsigned)getuid(), error->message);
 		return mm_error_is_temporary(error) ? EX_TEMPFAIL : mm_cmd_exit_status(error);
@@ -104,5 +125,7 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	rp = mm_address_to_path(msg->return_path);
 	mm_log(LOG_NOTICE, "%s <= %s with local size=%" G_GINT64_FORMAT " rcpts=%u", msg->uid, rp,
 	       msg->data_size, msg->rcpts->len);
+	if (!queue_only)
+		deliver_now(conf, msg);
 	return EX_OK;
 }
