@@ -25,6 +25,7 @@
 #include "cli/state_dir.h"
 #include "cli/version.h"
 #include "conf/conf.h"
+#include "queue/runner.h"
 
 /* Programs may start us with 0, 1 or 2 closed; a file we open later
  * must never become the standard output or error by accident. */
@@ -82,6 +83,20 @@ mode_needs_log(MmMode mode)
 	       mode == MM_MODE_SMTP || mode == MM_MODE_REMOVE;
 }
 
+/* -q, runq: one run over the whole queue. */
+static int
+queue_run_once(const MmConf *conf)
+{
+	g_autoptr(MmDeliverRun) run = mm_deliver_run_new(conf);
+	g_autoptr(GError) error = NULL;
+
+	if (!mm_queue_run(run, NULL, &error)) {
+		fprintf(stderr, "masqmail: cannot read the queue: %s\n", error->message);
+		return mm_cmd_exit_status(error);
+	}
+	return EX_OK;
+}
+
 static int
 run_mode(const MmOptions *opts, MmConf *conf)
 {
@@ -98,6 +113,9 @@ run_mode(const MmOptions *opts, MmConf *conf)
 	case MM_MODE_ACCEPT:
 		return mm_cmd_accept(opts, conf);
 	case MM_MODE_QUEUE_RUN:
+		if (!opts->queue_online)
+			return queue_run_once(conf);
+		G_GNUC_FALLTHROUGH;
 	case MM_MODE_SMTP:
 	case MM_MODE_STATUS:
 	default:
