@@ -10,3 +10,4 @@ tests_unit_test_session_LDADD = $(mm_test_ldadd)
 tests_unit_test_relay_SOURCES = tests/unit/test-relay.c
 tests_unit_test_relay_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-session tests/unit/test-relay
+libmasqmail_a_SOURCES += src/smtp/server.c src/smtp/server.h
