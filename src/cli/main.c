@@ -25,6 +25,7 @@
 #include "cli/state_dir.h"
 #include "cli/version.h"
 #include "conf/conf.h"
+#include "smtp/server.h"
 #include "queue/runner.h"
 
 /* Programs may start us with 0, 1 or 2 closed; a file we open later
@@ -97,6 +98,33 @@ queue_run_once(const MmConf *conf)
 	return EX_OK;
 }
 
+static void
+smtp_stdio_queued(const char *uid, gpointer user_data)
+{
+	/* delivery at once is the delivery engine's; the queue has it */
+	mm_debug(1, "%s: queued from standard input", uid);
+}
+
+/* -bs, in.smtpd: one SMTP session on standard input and output, as the
+ * calling user. A TLS key or secrets file the caller cannot read leaves
+ * STARTTLS or AUTH out rather than refusing the session. */
+static int
+run_smtp_stdio(const MmConf *conf)
+{
+	MmSmtpServerResources res = { 0 };
+	g_autoptr(GError) error = NULL;
+	MmSmtpServerConfig cfg = { .conf = conf, .on_queued = smtp_stdio_queued };
+	int status;
+
+	if (!mm_smtp_server_load(conf, &res, &error))
+		mm_log(LOG_WARNING, "smtp on standard input without TLS and AUTH: %s", error->message);
+	cfg.tls_creds = res.tls_creds;
+	cfg.secrets = res.secrets;
+	status = mm_smtp_server_run_stdio(&cfg, STDIN_FILENO, STDOUT_FILENO);
+	mm_smtp_server_resources_clear(&res);
+	return status;
+}
+
 static int
 run_mode(const MmOptions *opts, MmConf *conf)
 {
@@ -112,11 +140,12 @@ run_mode(const MmOptions *opts, MmConf *conf)
 		return mm_cmd_daemon(opts, conf);
 	case MM_MODE_ACCEPT:
 		return mm_cmd_accept(opts, conf);
+	case MM_MODE_SMTP:
+		return run_smtp_stdio(conf);
 	case MM_MODE_QUEUE_RUN:
 		if (!opts->queue_online)
 			return queue_run_once(conf);
 		G_GNUC_FALLTHROUGH;
-	case MM_MODE_SMTP:
 	case MM_MODE_STATUS:
 	default:
 		fprintf(stderr, "masqmail: the %s mode is not available in this version\n",
