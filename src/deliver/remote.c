@@ -172,7 +172,12 @@ mm_remote_client_options(const MmConf *conf, const MmRoute *route, MmSmtpClientO
 	 * be a table out of step, and the default is the safe one */
 	if (route->tls != NULL && !mm_smtp_tls_mode_from_string(route->tls, &opts->tls))
 		opts->tls = MM_SMTP_TLS_REQUIRED;
-	opts->tls_verify = route->tls_verify;
+	/* Opportunistic TLS is encryption without authentication (RFC 7435):
+	 * checking the certificate there would only make mail to servers
+	 * with self-made certificates wait for ever. Credentials, though,
+	 * go only to a server whose certificate passed. */
+	opts->tls_verify = route->tls_verify &&
+	                   (opts->tls != MM_SMTP_TLS_OPPORTUNISTIC || route->auth_name != NULL);
 	opts->tls_ca_file = route->tls_ca_file;
 	opts->tls_cert_file = route->tls_cert_file;
 	opts->tls_key_file = route->tls_key_file;
