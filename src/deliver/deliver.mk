@@ -11,3 +11,18 @@ tests_unit_test_deliver_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-deliver
 # the default notice templates are read from the source tree
 tests_unit_test_deliver_CPPFLAGS = $(AM_CPPFLAGS) -DMM_TEST_TOP_SRCDIR='"$(abs_top_srcdir)"'
+
+# local mail end to end, through the masqmail command and real clients
+TESTS += \
+	tests/integration/local-delivery.sh \
+	tests/integration/local-queue-run.sh \
+	tests/integration/local-dots.sh \
+	tests/integration/local-t.sh \
+	tests/integration/local-mda.sh \
+	tests/integration/local-maildir.sh \
+	tests/integration/local-aliases.sh \
+	tests/integration/local-aliases-botched.sh \
+	tests/integration/local-warn-fail.sh \
+	tests/integration/local-full-disk.sh \
+	tests/integration/local-mailx.sh \
+	tests/integration/local-mutt.sh
