@@ -8,6 +8,7 @@ int
 mm_cmd_daemon(const MmOptions *opts, const MmConf *conf)
 {
 	MmDaemonConfig cfg = {
+		.conf = conf,
 		.listen_addresses = opts->listen ? (const char *const *)conf->listen_addresses : NULL,
 		.pid_dir = conf->pid_dir,
 		.host_name = conf->host_name,

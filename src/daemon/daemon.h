@@ -8,7 +8,10 @@
 
 #include <glib.h>
 
+#include "conf/conf.h"
+
 typedef struct {
+	const MmConf *conf;                  /* the SMTP server's options; needed with listen_addresses */
 	const char *const *listen_addresses; /* NULL: no SMTP listener (-q only) */
 	const char *pid_dir;
 	const char *host_name;
