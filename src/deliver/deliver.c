@@ -279,12 +279,13 @@ origin_add_reason(Origin *o, const char *what, const char *reason, const char *s
 
 /* Queues a failure notice (@warning FALSE) or a warning about the
  * origins that have reasons. The notice is locked until delivered.
- * Returns TRUE when it is in the spool or when none may be sent (the
- * message is a notice itself: logged); FALSE when it could not be
- * queued, so that nothing may be marked as told. */
+ * Returns TRUE when it is in the spool, when there was nothing to say
+ * or when nothing may be said (the message is a notice itself:
+ * logged); *@told says whether the sender was dealt with. FALSE when
+ * it could not be queued, so that nothing may be marked as told. */
 static gboolean
 queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboolean warning,
-             GPtrArray *notices)
+             GPtrArray *notices, gboolean *told)
 {
 	g_autoptr(GArray) entries = g_array_new(FALSE, TRUE, sizeof(MmBounceRcpt));
 	g_autoptr(GError) error = NULL;
@@ -303,6 +304,7 @@ queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboole
 		};
 		g_array_append_val(entries, entry);
 	}
+	*told = FALSE;
 	if (entries->len == 0)
 		return TRUE;
 
@@ -316,6 +318,7 @@ queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboole
 		if (g_error_matches(error, MM_ERROR, MM_ERROR_FAILED)) {
 			/* a notice about a notice would go nowhere or loop */
 			mm_log(LOG_NOTICE, "%s: no %s sent: %s", msg->uid, what, error->message);
+			*told = TRUE;
 			return TRUE;
 		}
 		mm_log(LOG_ERR, "%s: cannot make a %s: %s", msg->uid, what, error->message);
@@ -331,6 +334,7 @@ queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboole
 	n->msg = g_steal_pointer(&notice);
 	n->lock = lock;
 	g_ptr_array_add(notices, n);
+	*told = TRUE;
 	return TRUE;
 }
 
@@ -366,8 +370,27 @@ record_result(MmMessage *msg, const MmRecipient *rcpt, MmRcptState state, gboole
 	g_ptr_array_add(msg->rcpts, copy);
 }
 
+/* What the -H file says that delivery can change: recipients and
+ * their states, TR: and TW:. */
+static char *
+envelope_state(const MmMessage *msg)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %u ",
+	                       msg->received_time, msg->warned_time, msg->rcpts->len);
+	for (guint i = 0; i < msg->rcpts->len; i++)
+		g_string_append_c(s, (char)((const MmRecipient *)msg->rcpts->pdata[i])->state);
+	return g_string_free(s, FALSE);
+}
+
+/* Removes the message when nothing is pending, else writes the -H
+ * file back unless it would say what it says already (@before: its
+ * envelope_state() when read; NULL: write), which spares a sync per
+ * waiting message in every queue run while offline. */
 static gboolean
-finish(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **error)
+finish(MmDeliverRun *run, MmMessage *msg, const char *before, MmDeliverReport *report,
+       GError **error)
 {
 	if (mm_message_count_pending(msg) == 0) {
 		if (!mm_spool_remove(run->conf->spool_dir, msg->uid, error))
@@ -375,6 +398,11 @@ finish(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **erro
 		report->removed = TRUE;
 		mm_log(LOG_NOTICE, "%s completed", msg->uid);
 		return TRUE;
+	}
+	if (before != NULL) {
+		g_autofree char *after = envelope_state(msg);
+		if (strcmp(before, after) == 0)
+			return TRUE;
 	}
 	return mm_spool_write_header(run->conf->spool_dir, msg, error);
 }
@@ -396,6 +424,8 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 	g_autoptr(GError) alias_error = NULL;
 	g_autoptr(MmAliasExpansion) exp = NULL;
 	gboolean hold_failures = FALSE;
+	gboolean told = FALSE;
+	g_autofree char *before = NULL;  /* envelope_state() as read */
 	gboolean any_deferred = FALSE;
 	gboolean ok;
 	gint64 now;
@@ -408,6 +438,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 		report = &scratch;
 	memset(report, 0, sizeof *report);
 	mm_conf_locality(conf, &loc);
+	before = envelope_state(msg);
 
 	for (guint i = 0; i < msg->rcpts->len; i++) {
 		MmRecipient *rcpt = msg->rcpts->pdata[i];
@@ -420,7 +451,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 		}
 	}
 	if (origins->len == 0)
-		return finish(run, msg, report, error);
+		return finish(run, msg, NULL, report, error);
 	/* the clock for warnings starts now for a message that does not
 	 * say when it came; written back with the rest */
 	if (msg->received_time <= 0)
@@ -577,7 +608,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 
 	/* Notices first: a failure is only written to the spool once the
 	 * sender's notice is safely queued. */
-	if (!queue_notice(run, msg, origins, FALSE, notices))
+	if (!queue_notice(run, msg, origins, FALSE, notices, &told))
 		hold_failures = TRUE;
 	report->bounced = notices->len > 0;
 	if (action == MM_DEFER_WARN) {
@@ -609,10 +640,10 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			if (o->own_failure && o->outcome == OUTCOME_DEFERRED)
 				origin_add_reason(o, NULL, o->own_failure->message, "4.3.5");
 		}
-		guint before = notices->len;
-		if (queue_notice(run, msg, origins, TRUE, notices)) {
+		guint queued = notices->len;
+		if (queue_notice(run, msg, origins, TRUE, notices, &told) && told) {
 			msg->warned_time = now;
-			report->warned = notices->len > before;
+			report->warned = notices->len > queued;
 		}
 	}
 
@@ -634,7 +665,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			record_result(msg, t->result->rcpt, MM_RCPT_FAILED, conf->caseless_matching);
 	}
 
-	ok = finish(run, msg, report, error);
+	ok = finish(run, msg, before, report, error);
 	if (!ok)
 		g_prefix_error(error, "%s: spool not updated (deliveries will be repeated): ", msg->uid);
 	deliver_notices(run, notices);

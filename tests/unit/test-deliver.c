@@ -419,11 +419,17 @@ test_remote_waits(Fixture *fx, gconstpointer data)
 	g_assert_nonnull(strstr(h, "\nRT: <far@remote.example>\n"));
 	g_assert_nonnull(strstr(h, x));
 
-	/* a second run does not deliver the local one again */
+	/* a second run delivers the local one not again, and leaves the
+	 * -H file alone (no rename: the same inode) as nothing changed */
+	g_autofree char *hpath = g_strdup_printf("%s/input/%s-H", fx->spool, uid);
+	struct stat st1, st2;
+	g_assert_cmpint(g_stat(hpath, &st1), ==, 0);
 	deliver(fx, uid, &report);
 	g_assert_cmpuint(report.delivered, ==, 0);
 	g_assert_cmpuint(report.waiting, ==, 1);
 	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 1);
+	g_assert_cmpint(g_stat(hpath, &st2), ==, 0);
+	g_assert_cmpuint(st1.st_ino, ==, st2.st_ino);
 }
 
 /* An alias with a local user and a pipe that defers: the user gets the
