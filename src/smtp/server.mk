@@ -11,3 +11,11 @@ tests_unit_test_relay_SOURCES = tests/unit/test-relay.c
 tests_unit_test_relay_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-session tests/unit/test-relay
 libmasqmail_a_SOURCES += src/smtp/server.c src/smtp/server.h
+TESTS += \
+	tests/integration/smtpd-swaks.sh \
+	tests/integration/smtpd-smtplib.sh \
+	tests/integration/smtpd-smtp-source.sh \
+	tests/integration/smtpd-relay.sh \
+	tests/integration/smtpd-wrapper.sh \
+	tests/integration/smtpd-limits.sh \
+	tests/integration/smtpd-early-talker.sh
