@@ -14,4 +14,5 @@ TESTS += \
 	tests/integration/conf-privilege.sh \
 	tests/integration/daemon-foreground.sh \
 	tests/integration/state-dir.sh \
-	tests/integration/sendmail-return-path.sh
+	tests/integration/sendmail-return-path.sh \
+	tests/integration/local-background.sh

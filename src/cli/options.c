@@ -251,6 +251,13 @@ opt_odq(Parser *p, const char *word, const char *value, GError **error)
 }
 
 static gboolean
+opt_odb(Parser *p, const char *word, const char *value, GError **error)
+{
+	p->o->background = TRUE;
+	return TRUE;
+}
+
+static gboolean
 opt_Mrm(Parser *p, const char *word, const char *value, GError **error)
 {
 	return set_mode(p, MM_MODE_REMOVE, word, error);
@@ -309,7 +316,7 @@ static const OptSpec short_options[] = {
 	{ "i", OPT_FLAG, opt_i },
 	{ "m", OPT_FLAG, opt_ignore },      /* me too: the sender is never left out */
 	{ "Mrm", OPT_FLAG, opt_Mrm },
-	{ "odb", OPT_FLAG, opt_ignore },    /* delivery is always in the background */
+	{ "odb", OPT_FLAG, opt_odb },
 	{ "odq", OPT_FLAG, opt_odq },
 	{ "oi", OPT_FLAG, opt_i },
 	{ "o", OPT_PREFIX, opt_ignore },    /* -oem, -oee, -om, ...: sendmail's, no meaning here */
@@ -664,7 +671,7 @@ const char *
 mm_options_usage(void)
 {
 	return "Usage:\n"
-	       "  masqmail [-bm] [-t] [-i|-oi] [-f ADDRESS] [-F NAME] [-odq] [--] RECIPIENT...\n"
+	       "  masqmail [-bm] [-t] [-i|-oi] [-f ADDRESS] [-F NAME] [-odb|-odq] [--] RECIPIENT...\n"
 	       "  masqmail -bd [-q INTERVAL]    daemon: SMTP listener (and queue runs)\n"
 	       "  masqmail -bD [-q INTERVAL]    the same in the foreground\n"
 	       "  masqmail -q INTERVAL          daemon: queue runs only\n"
@@ -682,7 +689,7 @@ mm_options_usage(void)
 	       "  --state-dir DIR    embedded configuration with all state under DIR\n"
 	       "  -d LEVEL           debug level 0-9\n"
 	       "  -v                 also log to standard error\n"
-	       "Ignored for compatibility: -B TYPE, -m, -odb, -o*\n"
+	       "Ignored for compatibility: -B TYPE, -m, -o*\n"
 	       "See masqmail(8).\n";
 }
 

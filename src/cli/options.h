@@ -47,6 +47,7 @@ typedef struct {
 	gboolean read_recipients;  /* -t */
 	gboolean ignore_dot;       /* -i, -oi: a lone "." does not end the message */
 	gboolean queue_only;       /* -odq: do not deliver at once */
+	gboolean background;       /* -odb: deliver in a child, return at once */
 	gboolean verbose;          /* -v */
 	/* daemon: accept SMTP connections (-bd, -bD, smtpd) */
 	gboolean listen;

@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +77,35 @@ deliver_now(const MmConf *conf, MmMessage *msg)
 		mm_log(LOG_ERR, "%s", error->message);
 }
 
+/* -odb: a child delivers while the caller gets its exit status at once.
+ * The child inherits the message's lock (an OFD lock stays with the
+ * open file, not with the process that took it). When the fork fails
+ * the message is still queued, so only the delivery waits. */
+static void
+deliver_in_background(const MmConf *conf, MmMessage *msg)
+{
+	pid_t pid = fork();
+	int null_fd;
+
+	if (pid < 0) {
+		mm_log(LOG_WARNING, "%s: cannot fork to deliver in the background (%s); it stays queued",
+		       msg->uid, g_strerror(errno));
+		return;
+	}
+	if (pid > 0)
+		return;
+	setsid();
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd >= 0) {
+		dup2(null_fd, STDIN_FILENO);
+		dup2(null_fd, STDOUT_FILENO);
+		dup2(null_fd, STDERR_FILENO);
+	}
+	mm_log_set_stderr(FALSE);
+	deliver_now(conf, msg);
+	_exit(EX_OK);
+}
+
 int
 mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 {
@@ -125,7 +156,11 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	rp = mm_address_to_path(msg->return_path);
 	mm_log(LOG_NOTICE, "%s <= %s with local size=%" G_GINT64_FORMAT " rcpts=%u", msg->uid, rp,
 	       msg->data_size, msg->rcpts->len);
-	if (!queue_only)
+	if (queue_only)
+		return EX_OK;
+	if (opts->background)
+		deliver_in_background(conf, msg);
+	else
 		deliver_now(conf, msg);
 	return EX_OK;
 }

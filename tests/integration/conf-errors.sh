@@ -5,15 +5,17 @@
 mm_setup
 
 mm_conf 'do_queue = true' 'no_such_option = 1'
+line=$(wc -l <"$MM_CONF")
 err=$(mm -bp 2>&1)
 assert_status 78 $? "unknown option"
-assert_contains "$err" "$MM_CONF:11:" "file and line of the unknown option"
+assert_contains "$err" "$MM_CONF:$line:" "file and line of the unknown option"
 
 mm_setup
 mm_conf 'do_queue = maybe'
+line=$(wc -l <"$MM_CONF")
 err=$(echo x | mm user@localhost 2>&1)
 assert_status 78 $? "bad boolean, accept mode"
-assert_contains "$err" "$MM_CONF:10:" "file and line of the bad boolean"
+assert_contains "$err" "$MM_CONF:$line:" "file and line of the bad boolean"
 assert_eq "$(mm_queued_ids)" "" "nothing was queued"
 
 err=$("$MASQMAIL" -C "$T/missing.conf" -bp 2>&1)

@@ -100,6 +100,8 @@ pid_dir = "$T/run"
 mail_dir = "$T/mail"
 run_as_user = true
 use_syslog = false
+errmsg_file = "$MM_TOP_SRCDIR/conf/tpl/failmsg.tpl"
+warnmsg_file = "$MM_TOP_SRCDIR/conf/tpl/warnmsg.tpl"
 EOC
 }
 

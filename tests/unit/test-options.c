@@ -48,6 +48,8 @@ render(const MmOptions *o)
 		g_string_append(s, " i");
 	if (o->queue_only)
 		g_string_append(s, " odq");
+	if (o->background)
+		g_string_append(s, " odb");
 	if (o->verbose)
 		g_string_append(s, " v");
 	for (char **a = o->args; *a; a++)
@@ -238,7 +240,7 @@ static const Case cases[] = {
 	{ "/options/flag/i", { M, "-i", "a", NULL }, TRUE, "mode=accept i args=[a]" },
 	{ "/options/flag/oi", { M, "-oi", "a", NULL }, TRUE, "mode=accept i args=[a]" },
 	{ "/options/flag/odq", { M, "-odq", "a", NULL }, TRUE, "mode=accept odq args=[a]" },
-	{ "/options/flag/odb", { M, "-odb", "a", NULL }, TRUE, "mode=accept args=[a]" },
+	{ "/options/flag/odb", { M, "-odb", "a", NULL }, TRUE, "mode=accept odb args=[a]" },
 	{ "/options/flag/o-ignored", { M, "-oem", "-oee", "-om", "-o", "-oQ/x", "a", NULL }, TRUE,
 	  "mode=accept args=[a]" },
 	{ "/options/flag/m", { M, "-m", "a", NULL }, TRUE, "mode=accept args=[a]" },
