@@ -27,7 +27,7 @@
 /* Ten years: longer than any sensible queue lifetime, far below overflow. */
 #define TIME_MAX ((gint64)10 * 366 * 24 * 60 * 60)
 
-static const char *const mbox_methods[] = { "mbox", "mda", NULL };
+static const char *const mbox_methods[] = { "mbox", "mda", "maildir", NULL };
 
 static const MmConfKeyword keywords[] = {
 	ROW(run_as_user, BOOL, "false"),
@@ -59,6 +59,7 @@ static const MmConfKeyword keywords[] = {
 	CHOICE(mbox_default, CHOICE, "mbox", mbox_methods),
 	ROW(mbox_users, LIST, NULL),
 	ROW(mda_users, LIST, NULL),
+	ROW(maildir_users, LIST, NULL),
 	ROW(mda, COMMAND, NULL),
 	ROW(mda_fromline, BOOL, "false"),
 	ROW(mda_fromhack, BOOL, "false"),

@@ -52,6 +52,7 @@ typedef struct MmConf {
 	char *mbox_default;         /* "mbox" or "mda" */
 	char **mbox_users;
 	char **mda_users;
+	char **maildir_users;       /* new: users whose mail_dir/USER is a maildir */
 	char *mda;
 	gboolean mda_fromline;
 	gboolean mda_fromhack;

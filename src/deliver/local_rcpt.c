@@ -83,6 +83,8 @@ mm_local_rcpt_method(const MmConf *conf, const char *user, MmLocalMethod *method
 		name = "mbox";
 	else if (user_listed(conf->mda_users, user))
 		name = "mda";
+	else if (user_listed(conf->maildir_users, user))
+		name = "maildir";
 
 	if (strcmp(name, "mbox") == 0) {
 		*method = MM_LOCAL_METHOD_MBOX;

@@ -5,8 +5,6 @@
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 mm_setup
 mm_conf 'mbox_default = maildir'
-mm -bp >/dev/null 2>"$T/err" ||
-	mm_skip "the configuration does not take mbox_default = maildir: $(cat "$T/err")"
 MD="$T/mail/$MM_USER"
 
 printf 'Subject: maildir\n\nline one\nFrom line two\n' | mm "$MM_USER@localhost"

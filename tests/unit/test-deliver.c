@@ -58,6 +58,13 @@ static const MethodCase method_cases[] = {
 	  "alice", MM_LOCAL_METHOD_MBOX },
 	{ "mbox-users-under-mda-default", "mbox_default = mda\nmbox_users = alice\nmda = \"/bin/cat\"\n",
 	  "alice", MM_LOCAL_METHOD_MBOX },
+	{ "default-maildir", "mbox_default = maildir\n", "alice", MM_LOCAL_METHOD_MAILDIR },
+	{ "maildir-users", "maildir_users = \"bob;alice\"\n", "alice", MM_LOCAL_METHOD_MAILDIR },
+	{ "maildir-users-other", "maildir_users = bob\n", "alice", MM_LOCAL_METHOD_MBOX },
+	{ "mda-users-beat-maildir-users", "mda_users = alice\nmaildir_users = alice\nmda = \"/bin/cat\"\n",
+	  "alice", MM_LOCAL_METHOD_MDA },
+	{ "mbox-users-under-maildir-default", "mbox_default = maildir\nmbox_users = alice\n", "alice",
+	  MM_LOCAL_METHOD_MBOX },
 };
 
 static MmConf *
