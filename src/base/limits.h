@@ -106,3 +106,11 @@
 #define MM_ONLINE_QUERY_OUTPUT_MAX 256
 /* how long the client waits for the reply to QUIT; the mail is sent by then */
 #define MM_SMTP_CLIENT_TIMEOUT_QUIT 30
+/* the daemon: delivery children at once, and deliveries that may wait
+ * for one (more are left in the queue for the next run) */
+#define MM_DAEMON_DELIVERIES_MAX 8
+#define MM_DAEMON_PENDING_MAX 10000
+/* how long a stopping daemon waits for its delivery children */
+#define MM_DAEMON_STOP_WAIT_SECS 60
+/* after a reload, how long the old SMTP child may serve its sessions */
+#define MM_DAEMON_DRAIN_SECS 600
