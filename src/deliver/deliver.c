@@ -5,7 +5,9 @@
  * notices and writes the result back to the spool (through spool.c,
  * holding the caller's lock). It makes no delivery itself (local_rcpt.c
  * and below) and has exactly one place where remote recipients are
- * handed to the routes: deliver_remote().
+ * handed to the routes: deliver_remote(). The run owns the remote
+ * delivery run (remote.h) and with it the SMTP sessions, from the first
+ * remote recipient to mm_deliver_run_free().
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include "deliver/bounce.h"
 #include "deliver/deliver.h"
 #include "deliver/local_rcpt.h"
+#include "deliver/remote.h"
 #include "queue/spool.h"
 
 /* A notice is delivered at once by the run that made it; a notice
@@ -28,6 +31,9 @@ struct MmDeliverRun {
 	const MmConf *conf;
 	gint64 now;              /* 0: the clock */
 	guint nesting;           /* notices being delivered inside a delivery */
+	gboolean no_local;       /* local results are not tried (-qo) */
+	GPtrArray *routes;       /* MmRoute*; NULL: not looked up yet */
+	MmRemoteRun *remote;     /* the sessions; NULL until the first remote recipient */
 	gboolean remote_said;    /* the log knows remote recipients wait */
 	gboolean log_user_said;  /* the log knows log_user is unusable */
 };
@@ -46,7 +52,10 @@ typedef struct {
 	gboolean is_log_user;
 	GError *own_failure;   /* its expansion failed, or it could not be expanded */
 	GString *reasons;      /* why it is in the failure notice; NULL: it is not */
-	const char *status;    /* RFC 3463 code for the notice */
+	guint n_reasons;
+	const char *status;    /* RFC 3463 code for the notice; NULL: from the reply */
+	char *remote_reply;    /* the only reason is this reply of a relay */
+	char *remote_mta;      /* ... from this host */
 	Outcome outcome;
 } Origin;
 
@@ -55,8 +64,11 @@ typedef struct {
 	MmAliasResult *result; /* borrowed from the expansion */
 	Outcome outcome;
 	char *reason;
-	const char *status;    /* RFC 3463 code when failed */
-	const char *method;    /* how it was delivered */
+	const char *status;    /* RFC 3463 code when failed; NULL: from the reply */
+	const char *method;    /* how it was delivered (local) */
+	const char *route;     /* the route that tried it last (remote; borrowed from the run) */
+	const char *host;      /* the host that answered, or NULL (borrowed from the run) */
+	gboolean is_reply;     /* reason is the relay's reply */
 } Target;
 
 /* A notice queued (and locked) by this delivery, to deliver after it. */
@@ -73,6 +85,8 @@ origin_free(Origin *o)
 	g_clear_error(&o->own_failure);
 	if (o->reasons)
 		g_string_free(o->reasons, TRUE);
+	g_free(o->remote_reply);
+	g_free(o->remote_mta);
 	g_free(o);
 }
 
@@ -104,7 +118,55 @@ mm_deliver_run_new(const MmConf *conf)
 void
 mm_deliver_run_free(MmDeliverRun *run)
 {
+	if (run == NULL)
+		return;
+	mm_remote_run_free(run->remote);
+	if (run->routes)
+		g_ptr_array_unref(run->routes);
 	g_free(run);
+}
+
+void
+mm_deliver_run_set_routes(MmDeliverRun *run, GPtrArray *routes)
+{
+	g_return_if_fail(run != NULL && routes != NULL);
+	g_clear_pointer(&run->remote, mm_remote_run_free);
+	g_ptr_array_ref(routes);
+	if (run->routes)
+		g_ptr_array_unref(run->routes);
+	run->routes = routes;
+}
+
+gboolean
+mm_deliver_run_use_online(MmDeliverRun *run, const MmOnlineRequest *req, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GPtrArray) routes = NULL;
+
+	g_return_val_if_fail(run != NULL, FALSE);
+	routes = mm_online_routes(run->conf, req, &local);
+	if (routes == NULL && g_error_matches(local, MM_ERROR, MM_ERROR_TEMPORARY)) {
+		/* only online_query fails this way; an empty list says
+		 * that no connection is online */
+		static const char *const none[] = { NULL };
+		MmOnlineRequest offline = { .only = req ? req->only : NULL, .online = none };
+
+		mm_log(LOG_WARNING, "%s: no connection counts as online", local->message);
+		g_clear_error(&local);
+		routes = mm_online_routes(run->conf, &offline, &local);
+	}
+	if (routes == NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	mm_deliver_run_set_routes(run, routes);
+	return TRUE;
+}
+
+void
+mm_deliver_run_set_local(MmDeliverRun *run, gboolean deliver_local)
+{
+	run->no_local = !deliver_local;
 }
 
 const MmConf *
@@ -189,6 +251,10 @@ deliver_local_target(MmDeliverRun *run, const MmMessage *msg, Target *t, const M
 	const MmRecipient *rcpt = t->result->rcpt;
 	gboolean ok;
 
+	if (run->no_local) {
+		t->outcome = OUTCOME_WAITING;
+		return;
+	}
 	if (t->result->kind == MM_ALIAS_RESULT_PIPE) {
 		ok = mm_local_rcpt_deliver_pipe(run->conf, msg, rcpt->pipe, original, &error);
 		t->method = "pipe";
@@ -210,49 +276,133 @@ deliver_local_target(MmDeliverRun *run, const MmMessage *msg, Target *t, const M
 	}
 }
 
-/* The hand-over point for remote recipients. The route code
- * (permanent routes, online query routes, the SMTP client) takes them
- * here and sets each target's outcome: delivered only after the
- * relay's final 250, failed on a permanent reply, deferred otherwise.
- * Until routes are wired in, remote recipients wait in the queue
- * untouched, and the log says so once per run. */
+/* The routes and sessions of the run, made at the first remote
+ * recipient; NULL when there is no route to try. */
+static MmRemoteRun *
+run_remote(MmDeliverRun *run)
+{
+	if (run->remote != NULL)
+		return run->remote;
+	if (run->routes == NULL) {
+		g_autoptr(GError) error = NULL;
+		if (!mm_deliver_run_use_online(run, NULL, &error)) {
+			mm_log(LOG_ERR, "remote recipients stay queued: %s", error->message);
+			run->remote_said = TRUE;
+			run->routes = g_ptr_array_new();
+		}
+	}
+	if (run->routes->len == 0) {
+		if (!run->remote_said)
+			mm_log(LOG_NOTICE, "remote recipients stay queued: no online route");
+		run->remote_said = TRUE;
+		return NULL;
+	}
+	run->remote = mm_remote_run_new(run->conf, run->routes);
+	return run->remote;
+}
+
+/* TRUE when @text is an SMTP reply ("550 5.1.1 ...") rather than an
+ * error of our own (a refused connection, a pipe's exit status). */
+static gboolean
+is_smtp_reply(const char *text)
+{
+	return text != NULL && g_ascii_isdigit(text[0]) && g_ascii_isdigit(text[1]) &&
+	       g_ascii_isdigit(text[2]) && (text[3] == ' ' || text[3] == '-' || text[3] == '\0');
+}
+
+/* The hand-over point for remote recipients: the run's routes take
+ * them (remote.h) and each target gets its outcome. The client marks
+ * a recipient delivered only after the relay's 2xx to the final dot,
+ * so DELIVERED here is safe to write as RT:X. */
 static void
 deliver_remote(MmDeliverRun *run, const MmMessage *msg, GPtrArray *targets)
 {
+	MmRemoteRun *remote;
+	g_autofree MmRemoteRcpt *rcpts = NULL;
+
 	if (targets->len == 0)
 		return;
-	if (!run->remote_said) {
-		mm_log(LOG_NOTICE, "remote recipients stay queued: no online route");
-		run->remote_said = TRUE;
+	remote = run_remote(run);
+	if (remote == NULL) {
+		for (guint i = 0; i < targets->len; i++)
+			((Target *)targets->pdata[i])->outcome = OUTCOME_WAITING;
+		mm_debug(1, "%s: %u remote recipient(s) wait for a route", msg->uid, targets->len);
+		return;
 	}
+
+	rcpts = g_new0(MmRemoteRcpt, targets->len);
+	for (guint i = 0; i < targets->len; i++)
+		rcpts[i].address = ((Target *)targets->pdata[i])->result->rcpt->address;
+	mm_remote_deliver_message(remote, msg, rcpts, targets->len);
+
 	for (guint i = 0; i < targets->len; i++) {
 		Target *t = targets->pdata[i];
-		t->outcome = OUTCOME_WAITING;
-		t->reason = g_strdup("no online route");
+		MmRemoteRcpt *r = &rcpts[i];
+
+		t->route = r->route;
+		t->host = r->host;
+		switch (r->status) {
+		case MM_REMOTE_DELIVERED:
+			t->outcome = OUTCOME_DELIVERED;
+			break;
+		case MM_REMOTE_FAILED:
+			t->outcome = OUTCOME_FAILED;
+			t->reason = g_strdup(r->reason ? r->reason : "refused");
+			t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
+			/* with a reply the notice takes its code from it */
+			t->status = t->is_reply ? NULL : "5.0.0";
+			break;
+		case MM_REMOTE_DEFERRED:
+			t->outcome = OUTCOME_DEFERRED;
+			t->reason = g_strdup(r->reason ? r->reason : "try again later");
+			t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
+			break;
+		case MM_REMOTE_WAITING:
+		default:
+			t->outcome = OUTCOME_WAITING;
+			break;
+		}
+		mm_remote_rcpt_clear(r);
 	}
-	mm_debug(1, "%s: %u remote recipient(s) wait for a route", msg->uid, targets->len);
+}
+
+/* How a result went out, for the delivered line: " with METHOD", or
+ * " route=NAME host=HOST" for a remote one. */
+static char *
+log_how(const Target *t)
+{
+	if (t == NULL || t->route == NULL)
+		return g_strdup_printf(" with %s", t && t->method ? t->method : "?");
+	if (t->host == NULL)
+		return g_strdup_printf(" route=%s", t->route);
+	return g_strdup_printf(" route=%s host=%s", t->route, t->host);
 }
 
 static void
 log_outcome(const MmMessage *msg, const MmRecipient *rcpt, const MmAddress *original,
-            Outcome outcome, const char *method, const char *reason)
+            Outcome outcome, const Target *t, const char *reason)
 {
 	g_autofree char *shown = rcpt_text(rcpt);
 	g_autofree char *via = NULL;
+	g_autofree char *how = NULL;
+	/* a relay's reply may have several lines; a log line has one */
+	g_autofree char *why = g_strdup(reason ? reason : "");
 
+	g_strdelimit(why, "\r\n", ' ');
 	if (original && (rcpt->address == NULL || !mm_address_equal(rcpt->address, original, FALSE))) {
 		g_autofree char *o = mm_address_to_string(original);
 		via = g_strdup_printf(" <%s>", o);
 	}
 	switch (outcome) {
 	case OUTCOME_DELIVERED:
-		mm_log(LOG_NOTICE, "%s => %s%s with %s", msg->uid, shown, via ? via : "", method);
+		how = log_how(t);
+		mm_log(LOG_NOTICE, "%s => %s%s%s", msg->uid, shown, via ? via : "", how);
 		break;
 	case OUTCOME_DEFERRED:
-		mm_log(LOG_NOTICE, "%s == %s%s deferred: %s", msg->uid, shown, via ? via : "", reason);
+		mm_log(LOG_NOTICE, "%s == %s%s deferred: %s", msg->uid, shown, via ? via : "", g_strchomp(why));
 		break;
 	case OUTCOME_FAILED:
-		mm_log(LOG_NOTICE, "%s !! %s%s failed: %s", msg->uid, shown, via ? via : "", reason);
+		mm_log(LOG_NOTICE, "%s !! %s%s failed: %s", msg->uid, shown, via ? via : "", g_strchomp(why));
 		break;
 	case OUTCOME_WAITING:
 	case OUTCOME_NONE:
@@ -261,20 +411,48 @@ log_outcome(const MmMessage *msg, const MmRecipient *rcpt, const MmAddress *orig
 	}
 }
 
+/* Adds a reason to what the notice says about @o. @reply and @mta:
+ * the reason is that host's reply; when it stays the only reason of
+ * an origin that is itself the recipient, the notice gives it as the
+ * relay's reply (RFC 3464 Remote-MTA, Diagnostic-Code). */
 static void
-origin_add_reason(Origin *o, const char *what, const char *reason, const char *status)
+origin_add_reason(Origin *o, const char *what, const char *reason, const char *status,
+                  gboolean reply, const char *mta)
 {
 	if (o->is_log_user)
 		return; /* the sender does not know of log_user: nothing to tell */
 	if (o->reasons == NULL) {
 		o->reasons = g_string_new(NULL);
 		o->status = status;
+		if (reply && what == NULL) {
+			/* RFC 3464 2.3.5 wants a host name: the peer as the
+			 * log shows it ("name[address]:port") is cut there */
+			o->remote_reply = g_strdup(reason);
+			gsize len = mta ? strcspn(mta, "[") : 0;
+			o->remote_mta = len > 0 ? g_strndup(mta, len) : g_strdup(mta);
+		}
 	} else {
 		g_string_append(o->reasons, "; ");
 	}
+	o->n_reasons++;
 	if (what)
 		g_string_append_printf(o->reasons, "%s: ", what);
+	if (reply && mta)
+		g_string_append_printf(o->reasons, "%s said: ", mta);
 	g_string_append(o->reasons, reason);
+}
+
+static void
+origin_clear_reasons(Origin *o)
+{
+	if (o->reasons) {
+		g_string_free(o->reasons, TRUE);
+		o->reasons = NULL;
+	}
+	g_clear_pointer(&o->remote_reply, g_free);
+	g_clear_pointer(&o->remote_mta, g_free);
+	o->n_reasons = 0;
+	o->status = NULL;
 }
 
 /* Queues a failure notice (@warning FALSE) or a warning about the
@@ -302,6 +480,11 @@ queue_notice(MmDeliverRun *run, const MmMessage *msg, GPtrArray *origins, gboole
 			.reason = o->reasons->str,
 			.status = o->status,
 		};
+		if (o->remote_reply != NULL && o->n_reasons == 1) {
+			entry.reason = NULL; /* the reply says it all */
+			entry.remote_reply = o->remote_reply;
+			entry.remote_mta = o->remote_mta;
+		}
 		g_array_append_val(entries, entry);
 	}
 	*told = FALSE;
@@ -505,7 +688,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 
 		o->own_failure = g_error_copy(f->error);
 		o->outcome = OUTCOME_FAILED;
-		origin_add_reason(o, NULL, f->error->message, alias_failure_status(f->error));
+		origin_add_reason(o, NULL, f->error->message, alias_failure_status(f->error), FALSE, NULL);
 		report->failed++;
 		if (o->is_log_user)
 			mm_log(LOG_ERR, "%s !! %s failed (log_user copy): %s", msg->uid, shown,
@@ -546,9 +729,10 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			t->reason = reason;
 			t->outcome = OUTCOME_FAILED;
 			t->status = "5.4.7"; /* delivery time expired: given up for good */
+			t->is_reply = FALSE;
 		}
 		log_outcome(msg, t->result->rcpt, origin_address(origins, input_origin, t->result),
-		            t->outcome, t->method, t->reason);
+		            t->outcome, t, t->reason);
 	}
 	for (guint i = 0; i < origins->len; i++) {
 		Origin *o = origins->pdata[i];
@@ -557,7 +741,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 		/* not expanded: the alias files could not be read */
 		if (action == MM_DEFER_FAIL) {
 			o->outcome = OUTCOME_FAILED;
-			origin_add_reason(o, NULL, o->own_failure->message, "5.4.7");
+			origin_add_reason(o, NULL, o->own_failure->message, "5.4.7", FALSE, NULL);
 			report->failed++;
 		} else {
 			o->outcome = OUTCOME_DEFERRED;
@@ -592,7 +776,8 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			const gboolean same = rcpt_equal(t->result->rcpt, o->rcpt, conf->caseless_matching);
 
 			if (t->outcome == OUTCOME_FAILED)
-				origin_add_reason(o, same ? NULL : shown, t->reason, t->status);
+				origin_add_reason(o, same ? NULL : shown, t->reason, t->status, t->is_reply,
+				                  t->host);
 			if (t->outcome == OUTCOME_DEFERRED || t->outcome == OUTCOME_WAITING)
 				o->outcome = OUTCOME_DEFERRED;
 			else if (t->outcome == OUTCOME_FAILED && o->outcome != OUTCOME_DEFERRED)
@@ -614,13 +799,8 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 	if (action == MM_DEFER_WARN) {
 		g_autoptr(GPtrArray) warn = g_ptr_array_new();
 		/* the reasons now are those of the waiting recipients */
-		for (guint i = 0; i < origins->len; i++) {
-			Origin *o = origins->pdata[i];
-			if (o->reasons) {
-				g_string_free(o->reasons, TRUE);
-				o->reasons = NULL;
-			}
-		}
+		for (guint i = 0; i < origins->len; i++)
+			origin_clear_reasons(origins->pdata[i]);
 		for (guint i = 0; i < targets->len; i++) {
 			Target *t = targets->pdata[i];
 			GArray *from = t->result->origins;
@@ -632,13 +812,15 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 				g_autofree char *shown = rcpt_text(t->result->rcpt);
 				const gboolean same =
 					rcpt_equal(t->result->rcpt, o->rcpt, conf->caseless_matching);
-				origin_add_reason(o, same ? NULL : shown, t->reason, "4.0.0");
+				/* a relay's 4xx gives its own code */
+				origin_add_reason(o, same ? NULL : shown, t->reason,
+				                  t->is_reply ? NULL : "4.0.0", t->is_reply, t->host);
 			}
 		}
 		for (guint i = 0; i < origins->len; i++) {
 			Origin *o = origins->pdata[i];
 			if (o->own_failure && o->outcome == OUTCOME_DEFERRED)
-				origin_add_reason(o, NULL, o->own_failure->message, "4.3.5");
+				origin_add_reason(o, NULL, o->own_failure->message, "4.3.5", FALSE, NULL);
 		}
 		guint queued = notices->len;
 		if (queue_notice(run, msg, origins, TRUE, notices, &told) && told) {

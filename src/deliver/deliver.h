@@ -9,8 +9,8 @@
  *     lines are what earlier runs finished and are not delivered again
  *     (alias.h);
  *  2. local results are delivered (local_rcpt.h: mbox, maildir, MDA,
- *     pipe items); remote results go to the one hand-over point for
- *     routes in deliver.c;
+ *     pipe items); remote results go through the run's routes
+ *     (remote.h), from the one hand-over point in deliver.c;
  *  3. an original recipient becomes RT:X when all its results were
  *     delivered and RT:F when its expansion or one of its results
  *     failed for good (a failure notice goes to the return path, unless
@@ -28,11 +28,21 @@
  * and then delivered like any other message.
  *
  * Log lines, one per recipient and attempt, grep-able:
- *   UID => RESULT <ORIGINAL> with METHOD
+ *   UID => RESULT <ORIGINAL> with METHOD          (local)
+ *   UID => RESULT <ORIGINAL> route=NAME host=HOST (remote; no host= for
+ *                                                  a pipe route)
  *   UID == RESULT <ORIGINAL> deferred: REASON
  *   UID !! RESULT <ORIGINAL> failed: REASON
  *   UID completed
- * (<ORIGINAL> only when aliasing changed the address.)
+ * (<ORIGINAL> only when aliasing changed the address.) A remote
+ * recipient that no route took waits silently: that is the normal
+ * state of mail while offline.
+ *
+ * Remote results: delivered only after the relay's final 2xx to the
+ * message (the SMTP client guarantees it); a 5xx fails the recipient
+ * and its notice carries the relay's reply (Remote-MTA and
+ * Diagnostic-Code of RFC 3464); everything else defers, with warnings
+ * and max_defer_time as for local deferrals.
  *
  * log_user gets a copy of every message, once: its delivered copy is
  * recorded like an alias result. A copy that fails is logged, never
@@ -46,20 +56,48 @@
 #include <glib.h>
 
 #include "conf/conf.h"
+#include "deliver/online.h"
 #include "msg/message.h"
 
 /* State shared by the deliveries of one queue run or one submission:
- * the configuration, the clock, what was already said in the log. */
+ * the configuration, the clock, what was already said in the log, and
+ * the routes with their open SMTP sessions, so that one connection to
+ * a host carries every message of the run that goes there. */
 typedef struct MmDeliverRun MmDeliverRun;
 
-/* A new run over @conf (borrowed; must outlive the run). Free with
- * mm_deliver_run_free(). */
+/* A new run over @conf (borrowed; must outlive the run): local
+ * deliveries, and remote ones through the routes that
+ * mm_online_routes() gives without a request (the permanent routes,
+ * then the connection online_query names), found when the first
+ * remote recipient comes up; when they cannot be found that is logged
+ * once and the remote recipients wait. Free with mm_deliver_run_free(),
+ * which ends the run's SMTP sessions (QUIT). */
 MmDeliverRun *mm_deliver_run_new(const MmConf *conf);
 void mm_deliver_run_free(MmDeliverRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmDeliverRun, mm_deliver_run_free)
 
 /* The configuration the run was made with (borrowed). */
 const MmConf *mm_deliver_run_conf(const MmDeliverRun *run);
+
+/* Remote recipients go through @routes (MmRoute*, in the order to
+ * try; the run takes a reference). An empty array means nothing is
+ * online: remote recipients wait. Call it before the first delivery;
+ * sessions opened before are ended. */
+void mm_deliver_run_set_routes(MmDeliverRun *run, GPtrArray *routes);
+
+/* The routes of mm_online_routes(@req) for the run, as
+ * mm_deliver_run_set_routes(). An online_query that cannot be started
+ * is logged and counts as offline (the permanent routes stay): a
+ * helper that is missing for a while must not hold back the rest.
+ * FALSE with the other errors of mm_online_routes(): MM_ERROR_NOT_FOUND
+ * when @req->only is no query_routes name, MM_ERROR_CONFIG for a route
+ * file that does not load or an online_query that is no command. */
+gboolean mm_deliver_run_use_online(MmDeliverRun *run, const MmOnlineRequest *req, GError **error);
+
+/* With FALSE, local results (mailboxes, MDAs, pipes, log_user's copy)
+ * are not tried and stay pending: -qo sends remote mail only, as 1.0
+ * does. TRUE by default. */
+void mm_deliver_run_set_local(MmDeliverRun *run, gboolean deliver_local);
 
 /* Fixes "now" (epoch seconds) for the warning and max_defer_time
  * decisions and TW:, for tests; 0 goes back to the clock. */
@@ -71,7 +109,8 @@ typedef struct {
 	guint delivered;
 	guint failed;      /* for good: notified (or the message was a notice) */
 	guint deferred;    /* tried, to be tried again */
-	guint waiting;     /* remote, not tried: no route took them */
+	guint waiting;     /* not tried: no route took them (or local
+	                    * ones in a run without local deliveries) */
 	gboolean removed;  /* nothing was left: the message is gone from the spool */
 	gboolean bounced;  /* a failure notice was queued */
 	gboolean warned;   /* a warning was queued */
