@@ -84,13 +84,24 @@ mode_needs_log(MmMode mode)
 	       mode == MM_MODE_SMTP || mode == MM_MODE_REMOVE;
 }
 
-/* -q, runq: one run over the whole queue. */
+/* -q, runq: one run over the whole queue, local deliveries and every
+ * online route. -qo [NAME]: remote mail only, as 1.0, through NAME's
+ * routes or through those online now. A route that cannot be used is
+ * a configuration error and stops the run before it starts; what
+ * happens to the messages is the log's business, not the status's. */
 static int
-queue_run_once(const MmConf *conf)
+queue_run_once(const MmOptions *opts, const MmConf *conf)
 {
 	g_autoptr(MmDeliverRun) run = mm_deliver_run_new(conf);
 	g_autoptr(GError) error = NULL;
+	MmOnlineRequest req = { .only = opts->route_name };
 
+	if (!mm_deliver_run_use_online(run, &req, &error)) {
+		fprintf(stderr, "masqmail: no queue run: %s\n", error->message);
+		mm_log(LOG_ERR, "no queue run: %s", error->message);
+		return EX_CONFIG;
+	}
+	mm_deliver_run_set_local(run, !opts->queue_online);
 	if (!mm_queue_run(run, NULL, &error)) {
 		fprintf(stderr, "masqmail: cannot read the queue: %s\n", error->message);
 		return mm_cmd_exit_status(error);
@@ -143,9 +154,7 @@ run_mode(const MmOptions *opts, MmConf *conf)
 	case MM_MODE_SMTP:
 		return run_smtp_stdio(conf);
 	case MM_MODE_QUEUE_RUN:
-		if (!opts->queue_online)
-			return queue_run_once(conf);
-		G_GNUC_FALLTHROUGH;
+		return queue_run_once(opts, conf);
 	case MM_MODE_STATUS:
 	default:
 		fprintf(stderr, "masqmail: the %s mode is not available in this version\n",
