@@ -22,8 +22,8 @@ printf 'Subject: 1\n\nfrom alice\n' | route_queue alice@test.example x@remote.ex
 printf 'Subject: 2\n\nfrom bob\n' | route_queue bob@test.example y@remote.example
 route_run
 assert_status 0 $? "queue run"
-assert_contains "$(cat "$T/run.out")" "<x@remote.example> delivered route=a" "alice's mail through a"
-assert_contains "$(cat "$T/run.out")" "<y@remote.example> delivered route=b" "bob's mail through b"
+assert_contains "$(cat "$T/run.out")" "=> x@remote.example route=a " "alice's mail through a"
+assert_contains "$(cat "$T/run.out")" "=> y@remote.example route=b " "bob's mail through b"
 assert_eq "$(route_count A)" "1" "A got one"
 assert_eq "$(route_count B)" "1" "B got one"
 assert_contains "$(cat "$T"/A/msg.*)" "MAIL FROM:<alice@test.example>" "A got alice's"
@@ -34,8 +34,8 @@ tls = off
 allowed_recipients = \"*@lan.example\""
 printf 'Subject: 3\n\nsplit\n' | route_queue bob@test.example p@lan.example q@remote.example
 route_run
-assert_contains "$(cat "$T/run.out")" "<p@lan.example> delivered route=a" "lan recipient through a"
-assert_contains "$(cat "$T/run.out")" "<q@remote.example> delivered route=b" "other recipient through b"
+assert_contains "$(cat "$T/run.out")" "=> p@lan.example route=a " "lan recipient through a"
+assert_contains "$(cat "$T/run.out")" "=> q@remote.example route=b " "other recipient through b"
 assert_eq "$(route_count A)" "2" "A got the lan part"
 assert_eq "$(route_count B)" "2" "B got the rest"
 
@@ -46,7 +46,7 @@ route_file a "mail_host = \"127.0.0.1:$dead\"
 tls = off"
 printf 'Subject: 4\n\nfalls through\n' | route_queue bob@test.example r@remote.example
 route_run
-assert_contains "$(cat "$T/run.out")" "<r@remote.example> delivered route=b" "deferred by a, delivered by b"
+assert_contains "$(cat "$T/run.out")" "=> r@remote.example route=b " "deferred by a, delivered by b"
 assert_eq "$(route_count B)" "3" "B took it"
 
 route_file a "mail_host = \"127.0.0.1:$dead\"
@@ -54,7 +54,9 @@ tls = off
 last_route = true"
 printf 'Subject: 5\n\nheld\n' | route_queue bob@test.example s@remote.example
 route_run
-assert_contains "$(cat "$T/run.out")" "<s@remote.example> deferred route=a" "held for a"
+assert_contains "$(cat "$T/run.out")" ": route=a recipients=1" "tried through a"
+assert_contains "$(cat "$T/run.out")" "== s@remote.example deferred: " "deferred there"
+assert_not_contains "$(cat "$T/run.out")" ": route=b recipients" "held for a"
 assert_eq "$(route_count B)" "3" "B did not get it"
 assert_eq "$(mm_queued_ids | grep -c .)" "1" "it waits in the queue"
 mm_pass

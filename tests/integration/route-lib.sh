@@ -9,15 +9,18 @@
 # route_stop NAME         stops it
 # route_file NAME TEXT    writes $T/NAME.route
 # route_queue FROM RCPT.. queues stdin with -odq
-# route_run [ARGS]        one remote queue run (route-tool), output in $T/run.out
+# route_run [ARGS]        one queue run of the masqmail binary (-q unless
+#                         ARGS say otherwise, e.g. -qo NAME); the log
+#                         lines it wrote in $T/run.out, its standard
+#                         output and error in $T/run.err; returns its
+#                         exit status
 # route_count NAME        messages NAME received
+# route_connections NAME  connections NAME accepted
 
-: "${ROUTE_TOOL:=$MM_TOP_BUILDDIR/tests/unit/route-tool}"
 ROUTE_PY=/usr/bin/python3
 
 route_setup() {
 	mm_setup
-	[ -x "$ROUTE_TOOL" ] || mm_skip "route-tool is not built"
 	"$ROUTE_PY" -c 'import aiosmtpd' 2>/dev/null || mm_skip "needs python3-aiosmtpd"
 	cat >"$T/smtpd.py" <<'EOF'
 import argparse, asyncio, fnmatch, os
@@ -109,9 +112,15 @@ route_queue() {
 }
 
 route_run() {
-	"$ROUTE_TOOL" -C "$MM_CONF" "$@" >"$T/run.out" 2>"$T/run.err"
+	_log="$T/log/masqmail.log"
+	_before=0
+	[ -e "$_log" ] && _before=$(wc -l <"$_log")
+	[ $# -gt 0 ] || set -- -q
+	mm "$@" >"$T/run.err" 2>&1
 	_status=$?
-	cat "$T/run.out" "$T/run.err" | sed 's/^/# /'
+	: >"$T/run.out"
+	[ -e "$_log" ] && tail -n +$((_before + 1)) "$_log" >"$T/run.out"
+	cat "$T/run.out" "$T/run.err" | sed -n '1,200s/^/# /p'
 	return $_status
 }
 

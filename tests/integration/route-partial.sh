@@ -20,9 +20,9 @@ printf 'Subject: partial\n\nonce each\n' | route_queue "$MM_USER@test.example" o
 id=$(mm_queued_ids)
 route_run
 assert_status 0 $? "first run"
-assert_contains "$(cat "$T/run.out")" "<one@a.example> delivered" "one delivered"
-assert_contains "$(cat "$T/run.out")" "<two@a.example> delivered" "two delivered"
-assert_contains "$(cat "$T/run.out")" "<three@b.example> deferred route=b" "three deferred"
+assert_contains "$(cat "$T/run.out")" "=> one@a.example route=a " "one delivered"
+assert_contains "$(cat "$T/run.out")" "=> two@a.example route=a " "two delivered"
+assert_contains "$(cat "$T/run.out")" "== three@b.example deferred: " "three deferred"
 assert_eq "$(mm_queued_ids)" "$id" "still queued"
 h=$(cat "$T/spool/input/$id-H")
 assert_contains "$h" "RT:X<one@a.example>" "one marked delivered in the spool"
@@ -32,7 +32,7 @@ assert_contains "$h" "RT: <three@b.example>" "three pending in the spool"
 route_smtpd B --port "$down_port"
 route_run
 assert_status 0 $? "second run"
-assert_contains "$(cat "$T/run.out")" "<three@b.example> delivered route=b" "three delivered now"
+assert_contains "$(cat "$T/run.out")" "=> three@b.example route=b " "three delivered now"
 assert_not_contains "$(cat "$T/run.out")" "one@a.example" "one not tried again"
 assert_eq "$(route_count A)" "1" "A got the message once"
 assert_eq "$(route_count B)" "1" "B got it once"

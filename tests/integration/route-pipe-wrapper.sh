@@ -21,7 +21,7 @@ mm_conf "permanent_routes = \"$T/gw.route\""
 printf 'Subject: pipe\n\nFrom the start\nbody\n' | route_queue "$MM_USER@test.example" 'gus@uucp.example'
 route_run
 assert_status 0 $? "queue run"
-assert_contains "$(cat "$T/run.out")" "<gus@uucp.example> delivered route=gw" "delivered by the pipe"
+assert_contains "$(cat "$T/run.out")" "=> gus@uucp.example route=gw" "delivered by the pipe"
 out="$T/out.gus@uucp.example"
 assert_eq "$(head -c 5 "$out")" "From " "From line first"
 assert_contains "$(cat "$out")" ">From the start" "From hack in the body"
@@ -32,7 +32,7 @@ assert_eq "$(cat "$T/sender.gus@uucp.example")" "$MM_USER@test.example" "\${retu
 printf '#!/bin/sh\necho no such user >&2\nexit 67\n' >"$T/gateway"
 printf 'Subject: pipe 2\n\nx\n' | route_queue "$MM_USER@test.example" 'hal@uucp.example'
 route_run
-assert_contains "$(cat "$T/run.out")" "<hal@uucp.example> failed route=gw" "exit 67 fails"
+assert_contains "$(cat "$T/run.out")" "!! hal@uucp.example failed: " "exit 67 fails"
 
 # wrapper: a relay reached through a command that copies stdin and
 # stdout to its socket, the way a TLS tunnel does
@@ -60,9 +60,9 @@ mm_conf "permanent_routes = \"$T/tun.route\""
 printf 'Subject: wrapped\n\nthrough the tunnel\n' | route_queue "$MM_USER@test.example" ian@remote.example jo@remote.example
 route_run
 assert_status 0 $? "queue run"
-assert_contains "$(cat "$T/run.out")" "<ian@remote.example> delivered route=tun" "ian through the wrapper"
-assert_contains "$(cat "$T/run.out")" "<jo@remote.example> delivered route=tun" "jo through the wrapper"
-assert_contains "$(cat "$T/run.err")" "stderr: tunnel up" "the wrapper's stderr is logged"
+assert_contains "$(cat "$T/run.out")" "=> ian@remote.example route=tun " "ian through the wrapper"
+assert_contains "$(cat "$T/run.out")" "=> jo@remote.example route=tun " "jo through the wrapper"
+assert_contains "$(cat "$T/run.out")" "stderr: tunnel up" "the wrapper's stderr is logged"
 assert_eq "$(route_count relay)" "1" "the relay got it"
 assert_contains "$(cat "$T/relay/msg.00001")" "through the tunnel" "body"
 assert_eq "$(mm_queued_ids)" "" "queue empty"

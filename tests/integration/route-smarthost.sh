@@ -23,8 +23,8 @@ id=$(mm_queued_ids)
 
 route_run
 assert_status 0 $? "queue run"
-assert_contains "$(cat "$T/run.out")" "<alice@a.example> delivered route=isp" "alice delivered through isp"
-assert_contains "$(cat "$T/run.out")" "<bob@b.example> delivered route=isp" "bob delivered through isp"
+assert_contains "$(cat "$T/run.out")" "=> alice@a.example route=isp " "alice delivered through isp"
+assert_contains "$(cat "$T/run.out")" "=> bob@b.example route=isp " "bob delivered through isp"
 assert_eq "$(route_count relay)" "1" "one transaction for both recipients"
 assert_eq "$(route_connections relay)" "1" "one connection"
 m="$T/relay/msg.00001"
@@ -38,8 +38,9 @@ assert_contains "$(cat "$m")" ".leading dot" "a line with a leading dot arrives 
 assert_eq "$(mm_queued_ids)" "" "the message left the queue"
 
 # -qo names a connection that does not exist: a configuration error
-route_run -o nosuch
+route_run -qo nosuch
 assert_status 78 $? "-qo with an unknown name"
+assert_contains "$(cat "$T/run.err")" "query_routes.nosuch" "the error names it"
 
 # Postfix's smtp-sink through a permanent route
 if command -v smtp-sink >/dev/null 2>&1; then
@@ -53,7 +54,7 @@ tls = off"
 	mm_conf "permanent_routes = \"$T/perm.route\"" "online_query = /bin/false"
 	printf 'Subject: to the sink\n\nhello sink\n' | route_queue "$MM_USER@test.example" carol@c.example
 	route_run
-	assert_contains "$(cat "$T/run.out")" "<carol@c.example> delivered route=perm" "delivered to smtp-sink"
+	assert_contains "$(cat "$T/run.out")" "=> carol@c.example route=perm " "delivered to smtp-sink"
 	mm_wait_for "[ \$(ls '$T/sink' | wc -l) -ge 1 ]" 5
 	assert_contains "$(cat "$T"/sink/*)" "X-Rcpt-Args: <carol@c.example>" "smtp-sink has the recipient"
 	assert_contains "$(cat "$T"/sink/*)" "hello sink" "smtp-sink has the body"
