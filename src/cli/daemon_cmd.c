@@ -1,8 +1,28 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * daemon_cmd.c turns the command line of -bd, -bD, smtpd and
+ * -qINTERVAL into the daemon's settings, and tells the daemon where its
+ * configuration came from, so that SIGHUP reads the same file again
+ * (or builds the embedded one of --state-dir again).
+ */
 #include "config.h"
 
 #include "cli/commands.h"
+#include "cli/state_dir.h"
 #include "daemon/daemon.h"
+
+static MmConf *
+reload_configuration(gpointer data, GError **error)
+{
+	const MmOptions *opts = data;
+	g_autofree char *path = NULL;
+
+	if (opts->state_dir)
+		return mm_state_dir_conf(opts->state_dir, error);
+	path = opts->conf_file ? g_strdup(opts->conf_file)
+	                       : g_build_filename(MM_CONF_DIR, "masqmail.conf", NULL);
+	return mm_conf_load(path, error);
+}
 
 int
 mm_cmd_daemon(const MmOptions *opts, const MmConf *conf)
@@ -13,7 +33,10 @@ mm_cmd_daemon(const MmOptions *opts, const MmConf *conf)
 		.pid_dir = conf->pid_dir,
 		.host_name = conf->host_name,
 		.foreground = opts->foreground,
+		.queue_only = opts->queue_only,
 		.queue_interval = opts->queue_interval,
+		.reload = reload_configuration,
+		.reload_data = (gpointer)opts,
 	};
 	return mm_daemon_run(&cfg);
 }

@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * daemon.c starts the daemon: listeners first (so that a port already
- * in use is reported to the caller), then detaching, the pid file and
- * the main loop. SMTP sessions run in one long-lived child process that
- * gives up root for good before it reads a byte from the network
- * (DESIGN.md); it reports each queued message as a line "UID\n" on a
- * pipe, and the parent starts it again when it dies.
+ * daemon.c starts the daemon and runs its main loop. Start-up order:
+ * the pid file's lock (a second daemon is refused before it touches a
+ * port), the listeners and what the SMTP server must read as root,
+ * detaching, the pid, the main loop; the caller's exit status says
+ * whether all of it worked.
+ *
+ * SMTP sessions run in one long-lived child process that gives up root
+ * for good before it reads a byte from the network (DESIGN.md); it
+ * reports each queued message as a line "UID\n" on a pipe. The parent
+ * parses nothing else from the network side: it checks those lines as
+ * ids and hands them to jobs.c, which delivers in children of their
+ * own, so the parent (root, when started so) never blocks on mail.
+ *
+ * SIGHUP reads the configuration again. The listening sockets stay
+ * open: a new SMTP child with the new configuration accepts on them,
+ * while the old one accepts nothing more and serves its open sessions
+ * to their end ("draining"). A configuration that does not load keeps
+ * the old one running.
  */
 #include "config.h"
 
@@ -16,8 +28,10 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -28,7 +42,10 @@
 #include "base/log.h"
 #include "base/privileges.h"
 #include "daemon/daemon.h"
+#include "daemon/jobs.h"
 #include "daemon/listen.h"
+#include "daemon/pidfile.h"
+#include "queue/uid.h"
 #include "smtp/server.h"
 
 /* a queued message's line on the pipe from the SMTP child */
@@ -36,21 +53,40 @@
 /* wait before starting a died SMTP child again, against restart storms */
 #define SMTP_RESTART_SECS 1
 
+typedef struct _Daemon Daemon;
+
+/* One SMTP child as the parent sees it. */
 typedef struct {
+	Daemon *d;
+	pid_t pid;
+	int pipe;          /* read end of its "UID\n" lines */
+	guint pipe_id;
+	guint watch_id;
+	GString *buf;
+	gboolean draining; /* replaced by a reload: accepts nothing more */
+} SmtpChild;
+
+struct _Daemon {
 	const MmDaemonConfig *cfg;
+	const MmConf *conf;        /* in use: cfg->conf, or owned_conf after a reload */
+	MmConf *owned_conf;
 	GMainLoop *loop;
-	GPtrArray *listeners;            /* GSocket*, kept for restarts of the child */
+	GPtrArray *listeners;      /* GSocket*, kept for new SMTP children */
 	MmSmtpServerResources smtp;
-	pid_t smtp_pid;
-	int smtp_pipe;                   /* read end of the child's "UID\n" lines */
-	guint smtp_pipe_id;
-	guint smtp_child_id;
+	GPtrArray *smtp_children;  /* SmtpChild*, the current one and draining ones */
+	SmtpChild *current;        /* the one that accepts; NULL while it is restarted */
+	MmJobs *jobs;
 	guint restart_id;
-	guint stop_timer_id;
-	GString *pipe_buf;
+	guint queue_timer_id;
+	guint queue_first_id;
+	guint smtp_stop_id;
+	guint jobs_stop_id;
+	guint signal_ids[3];
 	gboolean stopping;
+	gboolean jobs_done;
+	int pid_fd;
 	char *pid_file;
-} Daemon;
+};
 
 static void start_smtp_child(Daemon *d);
 
@@ -87,9 +123,77 @@ child_quit(gpointer data)
 
 typedef struct {
 	MmSmtpServer *srv;
+	GMainContext *ctx;
 	GMainLoop *loop;
+	const GPtrArray *listeners;
 	gboolean stopping;
+	gboolean draining;
+	int quiet_fd;       /* keeps the stand-ins for the listeners silent */
+	guint drain_ticks;
 } Child;
+
+static void
+child_stop(Child *ch)
+{
+	if (ch->stopping)
+		return;
+	ch->stopping = TRUE;
+	mm_log(LOG_INFO, "smtp: stopping, sessions=%u", mm_smtp_server_n_sessions(ch->srv));
+	mm_smtp_server_shutdown(ch->srv, child_quit, ch->loop);
+}
+
+static gboolean
+child_on_drain_tick(gpointer data)
+{
+	Child *ch = data;
+
+	if (ch->stopping)
+		return G_SOURCE_REMOVE;
+	if (mm_smtp_server_n_sessions(ch->srv) == 0) {
+		g_main_loop_quit(ch->loop);
+		return G_SOURCE_REMOVE;
+	}
+	if (++ch->drain_ticks >= MM_DAEMON_DRAIN_SECS) {
+		child_stop(ch);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* After a reload: accept nothing more, serve the open sessions to
+ * their end. The server can only stop listening together with closing
+ * idle sessions (mm_smtp_server_shutdown()), which would cut off
+ * clients that did nothing wrong. So each listening descriptor of this
+ * process is replaced by one end of a socket pair whose other end stays
+ * open and silent: the server's watch on it never fires, and the
+ * listening socket itself lives on only in the parent and the new
+ * child. */
+static void
+child_drain(Child *ch)
+{
+	int sp[2];
+	GSource *tick;
+
+	if (ch->stopping || ch->draining)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		mm_log(LOG_WARNING, "smtp: cannot stop listening (%s), stopping instead", g_strerror(errno));
+		child_stop(ch);
+		return;
+	}
+	for (guint i = 0; i < ch->listeners->len; i++)
+		dup2(sp[0], g_socket_get_fd(ch->listeners->pdata[i]));
+	close(sp[0]);
+	ch->quiet_fd = sp[1];
+	ch->draining = TRUE;
+	mm_log(LOG_INFO, "smtp: not listening any more, serving sessions=%u to their end",
+	       mm_smtp_server_n_sessions(ch->srv));
+	tick = g_timeout_source_new_seconds(1);
+	g_source_set_callback(tick, child_on_drain_tick, ch, NULL);
+	g_source_attach(tick, ch->ctx);
+	g_source_unref(tick);
+	child_on_drain_tick(ch);
+}
 
 static gboolean
 child_on_signal_pipe(int fd, GIOCondition cond, gpointer data)
@@ -97,10 +201,11 @@ child_on_signal_pipe(int fd, GIOCondition cond, gpointer data)
 	Child *ch = data;
 	char c;
 
-	if (read(fd, &c, 1) == 1 && !ch->stopping) {
-		ch->stopping = TRUE;
-		mm_log(LOG_INFO, "smtp: stopping, sessions=%u", mm_smtp_server_n_sessions(ch->srv));
-		mm_smtp_server_shutdown(ch->srv, child_quit, ch->loop);
+	while (read(fd, &c, 1) == 1) {
+		if (c == SIGUSR1)
+			child_drain(ch);
+		else
+			child_stop(ch);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -123,6 +228,20 @@ child_drop_privileges(const MmConf *conf, GError **error)
 	return mm_priv_become(pw->pw_uid, gr->gr_gid, MM_USER, error);
 }
 
+/* What no child of the daemon may keep: the pid file (its lock is the
+ * daemon's) and the parent's ends of the SMTP children's pipes. */
+static void
+close_parent_fds(Daemon *d)
+{
+	if (d->pid_fd >= 0)
+		close(d->pid_fd);
+	for (guint i = 0; d->smtp_children && i < d->smtp_children->len; i++) {
+		SmtpChild *sc = d->smtp_children->pdata[i];
+		if (sc->pipe >= 0)
+			close(sc->pipe);
+	}
+}
+
 /* Runs in the forked child; never returns. Everything it uses lives in
  * its own main context: what the parent has in the default one is not
  * the child's business. */
@@ -130,10 +249,9 @@ static void G_GNUC_NORETURN
 smtp_child_main(Daemon *d, int queue_fd)
 {
 	g_autoptr(GError) error = NULL;
-	GMainContext *ctx;
-	Child ch = { 0 };
+	Child ch = { .listeners = d->listeners, .quiet_fd = -1 };
 	MmSmtpServerConfig cfg = {
-		.conf = d->cfg->conf,
+		.conf = d->conf,
 		.relay_nets = d->smtp.relay_nets,
 		.tls_creds = d->smtp.tls_creds,
 		.secrets = d->smtp.secrets,
@@ -142,28 +260,30 @@ smtp_child_main(Daemon *d, int queue_fd)
 	struct sigaction sa = { .sa_handler = child_on_signal };
 	GSource *src;
 
+	close_parent_fds(d);
 	child_queue_fd = queue_fd;
 	if (pipe2(child_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		_exit(EX_OSERR);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	if (!child_drop_privileges(d->cfg->conf, &error)) {
+	if (!child_drop_privileges(d->conf, &error)) {
 		mm_log(LOG_ERR, "smtp: cannot give up root: %s", error->message);
 		_exit(EX_OSERR);
 	}
-	ctx = g_main_context_new();
-	ch.loop = g_main_loop_new(ctx, FALSE);
-	cfg.context = ctx;
+	ch.ctx = g_main_context_new();
+	ch.loop = g_main_loop_new(ch.ctx, FALSE);
+	cfg.context = ch.ctx;
 	ch.srv = mm_smtp_server_new(&cfg);
 	for (guint i = 0; i < d->listeners->len; i++)
 		mm_smtp_server_add_listener(ch.srv, g_socket_get_fd(d->listeners->pdata[i]));
 	src = g_unix_fd_source_new(child_signal_pipe[0], G_IO_IN);
 	g_source_set_callback(src, (GSourceFunc)(void (*)(void))child_on_signal_pipe, &ch, NULL);
-	g_source_attach(src, ctx);
+	g_source_attach(src, ch.ctx);
 	g_source_unref(src);
 	mm_log(LOG_INFO, "smtp: serving pid=%d uid=%u", (int)getpid(), (unsigned)getuid());
 	g_main_loop_run(ch.loop);
@@ -174,48 +294,79 @@ smtp_child_main(Daemon *d, int queue_fd)
 
 /* ---- the parent's side ---------------------------------------------- */
 
+/* What a stopping daemon waits for: its SMTP children and its jobs. */
+static void
+check_stopped(Daemon *d)
+{
+	if (d->stopping && d->smtp_children->len == 0 && d->jobs_done)
+		g_main_loop_quit(d->loop);
+}
+
+static gboolean
+queue_only(const Daemon *d)
+{
+	return d->cfg->queue_only || d->conf->do_queue;
+}
+
 static void
 message_queued(Daemon *d, const char *uid)
 {
-	/* delivery at once is the delivery engine's; for now the queue runs */
-	mm_log(LOG_INFO, "%s: queued by the SMTP server", uid);
+	/* the child is not trusted more than its input: ids only */
+	if (!mm_uid_is_valid(uid)) {
+		mm_log(LOG_WARNING, "smtp child sent a line that is no message id; ignored");
+		return;
+	}
+	if (queue_only(d)) {
+		mm_debug(1, "%s: queued by the SMTP server, not delivered now (do_queue)", uid);
+		return;
+	}
+	mm_jobs_deliver(d->jobs, uid);
 }
 
 /* Reads one piece of the child's lines; FALSE at the end of the pipe
  * or when nothing is there. */
 static gboolean
-read_smtp_pipe(Daemon *d, int fd)
+read_smtp_pipe(SmtpChild *sc)
 {
 	char buf[512];
 	ssize_t n;
 	char *nl;
 
 	errno = 0;
-	n = read(fd, buf, sizeof buf);
+	n = read(sc->pipe, buf, sizeof buf);
 	if (n <= 0)
 		return FALSE;
-	g_string_append_len(d->pipe_buf, buf, n);
-	while ((nl = memchr(d->pipe_buf->str, '\n', d->pipe_buf->len))) {
-		g_autofree char *uid = g_strndup(d->pipe_buf->str, nl - d->pipe_buf->str);
-		g_string_erase(d->pipe_buf, 0, nl - d->pipe_buf->str + 1);
-		/* the child is not trusted more than its input: ids only */
-		if (strlen(uid) > 0 && strlen(uid) <= MM_SPOOL_UID_MAX && !strpbrk(uid, "/."))
-			message_queued(d, uid);
+	g_string_append_len(sc->buf, buf, n);
+	while ((nl = memchr(sc->buf->str, '\n', sc->buf->len))) {
+		g_autofree char *uid = g_strndup(sc->buf->str, nl - sc->buf->str);
+		g_string_erase(sc->buf, 0, nl - sc->buf->str + 1);
+		message_queued(sc->d, uid);
 	}
-	if (d->pipe_buf->len > UID_LINE_MAX)
-		g_string_truncate(d->pipe_buf, 0);
+	if (sc->buf->len > UID_LINE_MAX)
+		g_string_truncate(sc->buf, 0);
 	return TRUE;
 }
 
 static gboolean
 on_smtp_pipe(int fd, GIOCondition cond, gpointer data)
 {
-	Daemon *d = data;
+	SmtpChild *sc = data;
 
-	if (read_smtp_pipe(d, fd) || errno == EAGAIN || errno == EINTR)
+	if (read_smtp_pipe(sc) || errno == EAGAIN || errno == EINTR)
 		return G_SOURCE_CONTINUE;
-	d->smtp_pipe_id = 0;
+	sc->pipe_id = 0;
 	return G_SOURCE_REMOVE;
+}
+
+static void
+smtp_child_free(SmtpChild *sc)
+{
+	g_clear_handle_id(&sc->pipe_id, g_source_remove);
+	g_clear_handle_id(&sc->watch_id, g_source_remove);
+	if (sc->pipe >= 0)
+		close(sc->pipe);
+	g_string_free(sc->buf, TRUE);
+	g_free(sc);
 }
 
 static gboolean
@@ -230,22 +381,23 @@ on_restart(gpointer data)
 static void
 on_smtp_child_exit(GPid pid, gint status, gpointer data)
 {
-	Daemon *d = data;
+	SmtpChild *sc = data;
+	Daemon *d = sc->d;
+	gboolean was_current = sc == d->current;
 
 	g_spawn_close_pid(pid);
-	d->smtp_child_id = 0;
-	d->smtp_pid = 0;
-	/* what it still said before it died */
-	if (d->smtp_pipe >= 0) {
-		while (read_smtp_pipe(d, d->smtp_pipe))
+	sc->watch_id = 0;
+	/* what it still said before it ended */
+	if (sc->pipe >= 0) {
+		while (read_smtp_pipe(sc))
 			;
-		g_clear_handle_id(&d->smtp_pipe_id, g_source_remove);
-		close(d->smtp_pipe);
-		d->smtp_pipe = -1;
 	}
-	if (d->stopping) {
+	if (was_current)
+		d->current = NULL;
+	g_ptr_array_remove(d->smtp_children, sc);
+	if (d->stopping || !was_current) {
 		mm_log(LOG_INFO, "smtp child pid=%d ended", (int)pid);
-		g_main_loop_quit(d->loop);
+		check_stopped(d);
 		return;
 	}
 	mm_log(LOG_ERR, "smtp child pid=%d died (%s %d), starting it again", (int)pid,
@@ -256,6 +408,7 @@ on_smtp_child_exit(GPid pid, gint status, gpointer data)
 static void
 start_smtp_child(Daemon *d)
 {
+	SmtpChild *sc;
 	int fds[2];
 	pid_t pid;
 
@@ -278,22 +431,84 @@ start_smtp_child(Daemon *d)
 	}
 	close(fds[1]);
 	g_unix_set_fd_nonblocking(fds[0], TRUE, NULL);
-	d->smtp_pid = pid;
-	d->smtp_pipe = fds[0];
-	d->smtp_pipe_id = g_unix_fd_add(fds[0], G_IO_IN | G_IO_HUP, on_smtp_pipe, d);
-	d->smtp_child_id = g_child_watch_add(pid, on_smtp_child_exit, d);
+	sc = g_new0(SmtpChild, 1);
+	sc->d = d;
+	sc->pid = pid;
+	sc->pipe = fds[0];
+	sc->buf = g_string_new(NULL);
+	sc->pipe_id = g_unix_fd_add(fds[0], G_IO_IN | G_IO_HUP, on_smtp_pipe, sc);
+	sc->watch_id = g_child_watch_add(pid, on_smtp_child_exit, sc);
+	g_ptr_array_add(d->smtp_children, sc);
+	d->current = sc;
+}
+
+/* In every delivery and queue-run child. */
+static void
+jobs_child_setup(gpointer data)
+{
+	Daemon *d = data;
+
+	close_parent_fds(d);
+	for (guint i = 0; d->listeners && i < d->listeners->len; i++)
+		close(g_socket_get_fd(d->listeners->pdata[i]));
 }
 
 static gboolean
-on_stop_timeout(gpointer data)
+on_queue_timer(gpointer data)
 {
 	Daemon *d = data;
-	d->stop_timer_id = 0;
-	if (d->smtp_pid > 0) {
-		mm_log(LOG_WARNING, "smtp child pid=%d does not stop, killing it", (int)d->smtp_pid);
-		kill(d->smtp_pid, SIGKILL);
+
+	mm_jobs_queue_run(d->jobs);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_first_queue_run(gpointer data)
+{
+	Daemon *d = data;
+
+	d->queue_first_id = 0;
+	mm_jobs_queue_run(d->jobs);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_smtp_stop_timeout(gpointer data)
+{
+	Daemon *d = data;
+
+	d->smtp_stop_id = 0;
+	for (guint i = 0; i < d->smtp_children->len; i++) {
+		SmtpChild *sc = d->smtp_children->pdata[i];
+		mm_log(LOG_WARNING, "smtp child pid=%d does not stop, killing it", (int)sc->pid);
+		kill(sc->pid, SIGKILL);
 	}
-	g_main_loop_quit(d->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_jobs_done(gpointer data)
+{
+	Daemon *d = data;
+
+	d->jobs_done = TRUE;
+	g_clear_handle_id(&d->jobs_stop_id, g_source_remove);
+	check_stopped(d);
+	return G_SOURCE_REMOVE;
+}
+
+/* A delivery is not killed half-way: that could deliver it twice.
+ * After the wait the children go on alone, holding their locks. */
+static gboolean
+on_jobs_stop_timeout(gpointer data)
+{
+	Daemon *d = data;
+
+	d->jobs_stop_id = 0;
+	mm_log(LOG_WARNING, "not waiting any longer for %u delivery children; they finish alone",
+	       mm_jobs_n_running(d->jobs));
+	d->jobs_done = TRUE;
+	check_stopped(d);
 	return G_SOURCE_REMOVE;
 }
 
@@ -307,43 +522,155 @@ on_quit_signal(gpointer user_data)
 	mm_log(LOG_NOTICE, "daemon stopping on signal");
 	d->stopping = TRUE;
 	g_clear_handle_id(&d->restart_id, g_source_remove);
-	if (d->smtp_pid > 0) {
-		/* the child lets sessions finish their transaction first */
-		kill(d->smtp_pid, SIGTERM);
-		d->stop_timer_id = g_timeout_add_seconds(MM_SMTP_SHUTDOWN_GRACE_SECS + 5, on_stop_timeout, d);
-		return G_SOURCE_CONTINUE;
+	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
+	g_clear_handle_id(&d->queue_first_id, g_source_remove);
+	/* the SMTP children let sessions finish their transaction first */
+	for (guint i = 0; i < d->smtp_children->len; i++) {
+		SmtpChild *sc = d->smtp_children->pdata[i];
+		kill(sc->pid, SIGTERM);
 	}
-	g_main_loop_quit(d->loop);
+	if (d->smtp_children->len > 0)
+		d->smtp_stop_id = g_timeout_add_seconds(MM_SMTP_SHUTDOWN_GRACE_SECS + 5, on_smtp_stop_timeout, d);
+	d->jobs_stop_id = g_timeout_add_seconds(MM_DAEMON_STOP_WAIT_SECS, on_jobs_stop_timeout, d);
+	mm_jobs_stop(d->jobs, on_jobs_done, d);
 	return G_SOURCE_CONTINUE;
 }
 
 static gboolean
-write_pid_file(Daemon *d, GError **error)
+strv_same(char **a, char **b)
 {
-	g_autofree char *text = g_strdup_printf("%d\n", (int)getpid());
+	if (!a || !b)
+		return a == b;
+	return g_strv_equal((const char *const *)a, (const char *const *)b);
+}
 
-	d->pid_file = g_build_filename(d->cfg->pid_dir, "masqmail.pid", NULL);
-	return g_file_set_contents_full(d->pid_file, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+/* SIGHUP: the new configuration replaces the old one only when all of
+ * it loads, the SMTP server's files included. */
+static gboolean
+on_reload_signal(gpointer user_data)
+{
+	Daemon *d = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmConf) conf = NULL;
+	MmSmtpServerResources res = { 0 };
+
+	if (d->stopping)
+		return G_SOURCE_CONTINUE;
+	if (!d->cfg->reload) {
+		mm_log(LOG_NOTICE, "SIGHUP ignored: no configuration file to read again");
+		return G_SOURCE_CONTINUE;
+	}
+	mm_log(LOG_NOTICE, "reloading the configuration on SIGHUP");
+	conf = d->cfg->reload(d->cfg->reload_data, &error);
+	if (!conf || (d->listeners && !mm_smtp_server_load(conf, &res, &error))) {
+		mm_log(LOG_ERR, "configuration not reloaded, the old one stays in use: %s", error->message);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!strv_same(conf->listen_addresses, d->conf->listen_addresses))
+		mm_log(LOG_WARNING, "listen_addresses changed: the listeners are kept until the daemon is started again");
+	if (g_strcmp0(conf->pid_dir, d->conf->pid_dir) != 0 || g_strcmp0(conf->log_dir, d->conf->log_dir) != 0 ||
+	    conf->use_syslog != d->conf->use_syslog)
+		mm_log(LOG_WARNING, "pid_dir, log_dir and use_syslog take effect when the daemon is started again");
+
+	mm_smtp_server_resources_clear(&d->smtp);
+	d->smtp = res;
+	mm_jobs_set_conf(d->jobs, conf);
+	g_clear_pointer(&d->owned_conf, mm_conf_free);
+	d->owned_conf = g_steal_pointer(&conf);
+	d->conf = d->owned_conf;
+
+	if (d->current) {
+		d->current->draining = TRUE;
+		kill(d->current->pid, SIGUSR1);
+		d->current = NULL;
+	}
+	if (d->listeners && !d->restart_id)
+		start_smtp_child(d);
+	mm_log(LOG_NOTICE, "configuration reloaded");
+	return G_SOURCE_CONTINUE;
+}
+
+/* A start-up failure: in the log, and on standard error for -bd, whose
+ * caller would not see the log otherwise. */
+static void G_GNUC_PRINTF(2, 3)
+start_failed(const Daemon *d, const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	mm_log(LOG_ERR, "%s", text);
+	if (!d->cfg->foreground)
+		fprintf(stderr, "masqmail: %s\n", text);
 }
 
 static gboolean
-detach(GError **error)
+lock_pid_file(Daemon *d, GError **error)
 {
-	pid_t pid = fork();
-	int null_fd;
-
-	if (pid < 0) {
-		mm_error_set_errno(error, errno, "fork");
+	if (g_mkdir_with_parents(d->cfg->pid_dir, 0755) != 0) {
+		mm_error_set_errno(error, errno, "cannot make pid_dir %s", d->cfg->pid_dir);
 		return FALSE;
 	}
-	if (pid > 0)
-		_exit(0);
+	d->pid_file = g_build_filename(d->cfg->pid_dir, "masqmail.pid", NULL);
+	d->pid_fd = mm_pidfile_lock(d->pid_file, error);
+	return d->pid_fd >= 0;
+}
+
+/* Forks; the calling process waits for the daemon to say, with one
+ * byte on @ready, how its start ended, and exits with that. Returns in
+ * the daemon, a session leader without a terminal. */
+static gboolean
+detach(int *ready, GError **error)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		mm_error_set_errno(error, errno, "pipe");
+		return FALSE;
+	}
+	pid = fork();
+	if (pid < 0) {
+		mm_error_set_errno(error, errno, "fork");
+		close(fds[0]);
+		close(fds[1]);
+		return FALSE;
+	}
+	if (pid > 0) {
+		unsigned char status;
+		ssize_t n;
+		int ws = 0;
+
+		close(fds[1]);
+		while ((n = read(fds[0], &status, 1)) < 0 && errno == EINTR)
+			;
+		if (n == 1)
+			_exit(status);
+		/* it ended before it could say */
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(ws) && WEXITSTATUS(ws) != EX_OK ? WEXITSTATUS(ws) : EX_OSERR);
+	}
+	close(fds[0]);
+	*ready = fds[1];
 	setsid();
 	if (chdir("/") != 0) {
 		mm_error_set_errno(error, errno, "chdir /");
 		return FALSE;
 	}
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return TRUE;
+}
+
+/* The daemon runs: the caller's process may exit with 0, and standard
+ * input, output and error (the caller's terminal or pipes) are let go. */
+static void
+detach_done(int ready)
+{
+	unsigned char ok = EX_OK;
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
 	if (null_fd >= 0) {
 		dup2(null_fd, STDIN_FILENO);
 		dup2(null_fd, STDOUT_FILENO);
@@ -351,7 +678,22 @@ detach(GError **error)
 		if (null_fd > STDERR_FILENO)
 			close(null_fd);
 	}
-	return TRUE;
+	mm_log_set_stderr(FALSE);
+	if (write(ready, &ok, 1) != 1)
+		mm_log(LOG_WARNING, "cannot tell the caller that the daemon runs: %s", g_strerror(errno));
+	close(ready);
+}
+
+static void
+detach_failed(int ready, int status)
+{
+	unsigned char st = (unsigned char)status;
+
+	if (ready < 0)
+		return;
+	if (write(ready, &st, 1) != 1)
+		mm_log(LOG_WARNING, "cannot tell the caller why the daemon did not start: %s", g_strerror(errno));
+	close(ready);
 }
 
 /* Binds the listeners and loads what the SMTP server needs while we
@@ -364,59 +706,90 @@ add_listeners(Daemon *d, GError **error)
 	d->listeners = mm_listen_open(d->cfg->listen_addresses, error);
 	if (!d->listeners)
 		return FALSE;
-	return mm_smtp_server_load(d->cfg->conf, &d->smtp, error);
+	return mm_smtp_server_load(d->conf, &d->smtp, error);
 }
 
 static void
 daemon_clear(Daemon *d)
 {
+	for (gsize i = 0; i < G_N_ELEMENTS(d->signal_ids); i++)
+		g_clear_handle_id(&d->signal_ids[i], g_source_remove);
+	g_clear_handle_id(&d->restart_id, g_source_remove);
+	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
+	g_clear_handle_id(&d->queue_first_id, g_source_remove);
+	g_clear_handle_id(&d->smtp_stop_id, g_source_remove);
+	g_clear_handle_id(&d->jobs_stop_id, g_source_remove);
+	g_clear_pointer(&d->smtp_children, g_ptr_array_unref);
+	g_clear_pointer(&d->jobs, mm_jobs_free);
 	g_clear_pointer(&d->listeners, g_ptr_array_unref);
 	mm_smtp_server_resources_clear(&d->smtp);
-	if (d->pipe_buf)
-		g_string_free(d->pipe_buf, TRUE);
-	d->pipe_buf = NULL;
+	g_clear_pointer(&d->owned_conf, mm_conf_free);
+	if (d->pid_fd >= 0) {
+		/* removed while we still hold the lock: a new daemon then
+		 * makes its own file */
+		unlink(d->pid_file);
+		close(d->pid_fd);
+		d->pid_fd = -1;
+	}
+	g_clear_pointer(&d->pid_file, g_free);
+	g_clear_pointer(&d->loop, g_main_loop_unref);
 }
 
 int
 mm_daemon_run(const MmDaemonConfig *cfg)
 {
-	Daemon d = { .cfg = cfg, .smtp_pipe = -1 };
+	Daemon d = { .cfg = cfg, .conf = cfg->conf, .pid_fd = -1 };
 	g_autoptr(GError) error = NULL;
+	int ready = -1;
+	int status;
 
-	g_return_val_if_fail(cfg->conf != NULL || cfg->listen_addresses == NULL, EX_SOFTWARE);
-	d.pipe_buf = g_string_new(NULL);
+	g_return_val_if_fail(cfg->conf != NULL, EX_SOFTWARE);
+	d.smtp_children = g_ptr_array_new_with_free_func((GDestroyNotify)smtp_child_free);
+	if (!lock_pid_file(&d, &error)) {
+		start_failed(&d, "daemon not started: %s", error->message);
+		status = g_error_matches(error, MM_ERROR, MM_ERROR_LOCKED) ? EX_UNAVAILABLE : EX_CANTCREAT;
+		goto out;
+	}
 	if (!add_listeners(&d, &error)) {
-		mm_log(LOG_ERR, "daemon not started: %s", error->message);
-		daemon_clear(&d);
-		return mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
+		start_failed(&d, "daemon not started: %s", error->message);
+		status = mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
+		goto out;
 	}
-	if (!cfg->foreground && !detach(&error)) {
-		mm_log(LOG_ERR, "cannot detach: %s", error->message);
-		return EX_OSERR;
+	if (!cfg->foreground && !detach(&ready, &error)) {
+		start_failed(&d, "cannot detach: %s", error->message);
+		status = EX_OSERR;
+		goto out;
 	}
-	if (!write_pid_file(&d, &error)) {
-		mm_log(LOG_ERR, "cannot write the pid file: %s", error->message);
-		daemon_clear(&d);
-		return EX_CANTCREAT;
+	if (!mm_pidfile_write(d.pid_fd, getpid(), &error)) {
+		start_failed(&d, "daemon not started: %s: %s", d.pid_file, error->message);
+		status = EX_CANTCREAT;
+		goto out;
 	}
+	if (ready >= 0) {
+		detach_done(ready);
+		ready = -1;
+	}
+
 	d.loop = g_main_loop_new(NULL, FALSE);
+	d.jobs = mm_jobs_new(d.conf, jobs_child_setup, &d);
 	if (d.listeners)
 		start_smtp_child(&d);
-	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
-	g_unix_signal_add(SIGINT, on_quit_signal, &d);
-	mm_log(LOG_NOTICE, "daemon started pid=%d listen=%s", (int)getpid(),
-	       cfg->listen_addresses ? "yes" : "no");
+	d.signal_ids[0] = g_unix_signal_add(SIGTERM, on_quit_signal, &d);
+	d.signal_ids[1] = g_unix_signal_add(SIGINT, on_quit_signal, &d);
+	d.signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload_signal, &d);
+	if (cfg->queue_interval > 0) {
+		/* as 1.0: a run at once, then one per interval */
+		d.queue_first_id = g_idle_add(on_first_queue_run, &d);
+		d.queue_timer_id = g_timeout_add_seconds((guint)cfg->queue_interval, on_queue_timer, &d);
+	}
+	mm_log(LOG_NOTICE, "daemon started pid=%d listen=%s queue_interval=%" G_GINT64_FORMAT "s", (int)getpid(),
+	       d.listeners ? "yes" : "no", cfg->queue_interval);
 	g_main_loop_run(d.loop);
-
-	g_clear_handle_id(&d.stop_timer_id, g_source_remove);
-	g_clear_handle_id(&d.restart_id, g_source_remove);
-	g_clear_handle_id(&d.smtp_pipe_id, g_source_remove);
-	if (d.smtp_pipe >= 0)
-		close(d.smtp_pipe);
-	daemon_clear(&d);
-	unlink(d.pid_file);
-	g_free(d.pid_file);
-	g_main_loop_unref(d.loop);
 	mm_log(LOG_NOTICE, "daemon stopped");
-	return EX_OK;
+	status = EX_OK;
+
+out:
+	detach_failed(ready, status);
+	daemon_clear(&d);
+	return status;
 }
