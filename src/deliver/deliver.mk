@@ -26,3 +26,11 @@ TESTS += \
 	tests/integration/local-full-disk.sh \
 	tests/integration/local-mailx.sh \
 	tests/integration/local-mutt.sh
+
+# queue runs and the sendmail command line through routes, against
+# real relays (aiosmtpd, smtp-sink, a relay that hangs up)
+TESTS += \
+	tests/integration/queue-sendmail.sh \
+	tests/integration/queue-qo.sh \
+	tests/integration/queue-bounce.sh \
+	tests/integration/queue-drop-after-dot.sh

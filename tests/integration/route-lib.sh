@@ -5,6 +5,7 @@
 #                         port: $NAME_PORT, messages in $T/NAME/msg.*,
 #                         one line per connection in $T/NAME/connections.
 #                         OPT: --refuse PATTERN (550 for matching RCPT),
+#                         --busy PATTERN (450 for matching RCPT),
 #                         --port PORT (a given port)
 # route_stop NAME         stops it
 # route_file NAME TEXT    writes $T/NAME.route
@@ -30,6 +31,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--dir", required=True)
 ap.add_argument("--refuse", default=None)
+ap.add_argument("--busy", default=None)
 args = ap.parse_args()
 count = [0]
 
@@ -37,6 +39,8 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, options):
         if args.refuse and fnmatch.fnmatch(address, args.refuse):
             return "550 5.1.1 no such user here"
+        if args.busy and fnmatch.fnmatch(address, args.busy):
+            return "450 4.2.1 mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 ok"
 
@@ -73,22 +77,22 @@ route_smtpd() {
 	_name=$1
 	shift
 	_port=""
-	_refuse=""
+	_opts=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--port) _port=$2; shift 2 ;;
-		--refuse) _refuse=$2; shift 2 ;;
+		--refuse | --busy) _opts="$_opts $1 $2"; shift 2 ;;
 		*) mm_fail "route_smtpd: unknown option $1" ;;
 		esac
 	done
 	[ -n "$_port" ] || _port=$(mm_free_port)
 	mkdir -p "$T/$_name"
 	rm -f "$T/$_name/ready"
-	if [ -n "$_refuse" ]; then
-		mm_bg "$ROUTE_PY" "$T/smtpd.py" --port "$_port" --dir "$T/$_name" --refuse "$_refuse"
-	else
-		mm_bg "$ROUTE_PY" "$T/smtpd.py" --port "$_port" --dir "$T/$_name"
-	fi
+	# $_opts holds options and glob patterns: split, never expanded
+	set -f
+	# shellcheck disable=SC2086
+	mm_bg "$ROUTE_PY" "$T/smtpd.py" --port "$_port" --dir "$T/$_name" $_opts
+	set +f
 	eval "${_name}_PID=$MM_LAST_PID"
 	eval "${_name}_PORT=$_port"
 	mm_wait_for "[ -e '$T/$_name/ready' ]" 20 || mm_fail "relay $_name did not start"
