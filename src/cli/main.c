@@ -25,6 +25,7 @@
 #include "cli/state_dir.h"
 #include "cli/version.h"
 #include "conf/conf.h"
+#include "daemon/jobs.h"
 #include "smtp/server.h"
 #include "queue/runner.h"
 
@@ -109,22 +110,27 @@ queue_run_once(const MmOptions *opts, const MmConf *conf)
 	return EX_OK;
 }
 
+/* As 1.0: each message is delivered by a process of its own as soon
+ * as it is queued, while the session goes on. */
 static void
 smtp_stdio_queued(const char *uid, gpointer user_data)
 {
-	/* delivery at once is the delivery engine's; the queue has it */
-	mm_debug(1, "%s: queued from standard input", uid);
+	mm_jobs_deliver_detached(user_data, uid);
 }
 
 /* -bs, in.smtpd: one SMTP session on standard input and output, as the
  * calling user. A TLS key or secrets file the caller cannot read leaves
  * STARTTLS or AUTH out rather than refusing the session. */
 static int
-run_smtp_stdio(const MmConf *conf)
+run_smtp_stdio(const MmOptions *opts, const MmConf *conf)
 {
 	MmSmtpServerResources res = { 0 };
 	g_autoptr(GError) error = NULL;
-	MmSmtpServerConfig cfg = { .conf = conf, .on_queued = smtp_stdio_queued };
+	MmSmtpServerConfig cfg = {
+		.conf = conf,
+		.on_queued = opts->queue_only || conf->do_queue ? NULL : smtp_stdio_queued,
+		.user_data = (gpointer)conf,
+	};
 	int status;
 
 	if (!mm_smtp_server_load(conf, &res, &error))
@@ -152,7 +158,7 @@ run_mode(const MmOptions *opts, MmConf *conf)
 	case MM_MODE_ACCEPT:
 		return mm_cmd_accept(opts, conf);
 	case MM_MODE_SMTP:
-		return run_smtp_stdio(conf);
+		return run_smtp_stdio(opts, conf);
 	case MM_MODE_QUEUE_RUN:
 		return queue_run_once(opts, conf);
 	case MM_MODE_STATUS:

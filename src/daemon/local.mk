@@ -5,4 +5,5 @@ libmasqmail_a_SOURCES += \
 	src/daemon/daemon.c src/daemon/daemon.h
 
 TESTS += \
-	tests/integration/daemon-deliver.sh
+	tests/integration/daemon-deliver.sh \
+	tests/integration/daemon-bs-deliver.sh
