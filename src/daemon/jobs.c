@@ -106,14 +106,12 @@ queue_run(const MmConf *conf)
 	g_autoptr(GError) error = NULL;
 	MmQueueRunStats stats = { 0 };
 
-	mm_log(LOG_INFO, "queue run started pid=%d", (int)getpid());
+	/* the run logs its start and its end with the numbers */
 	if (!mm_queue_run(run, &stats, &error)) {
-		mm_log(LOG_ERR, "queue run pid=%d failed: %s", (int)getpid(), error->message);
+		mm_log(LOG_ERR, "queue run failed: %s", error->message);
 		return EX_TEMPFAIL;
 	}
-	mm_log(LOG_INFO, "queue run finished pid=%d messages=%u completed=%u locked=%u damaged=%u errors=%u",
-	       (int)getpid(), stats.messages, stats.completed, stats.locked, stats.damaged, stats.errors);
-	return EX_OK;
+	return stats.errors > 0 ? EX_TEMPFAIL : EX_OK;
 }
 
 /* ---- in the parent ---------------------------------------------------- */
@@ -281,6 +279,8 @@ mm_jobs_queue_run(MmJobs *jobs)
 		return FALSE;
 	}
 	jobs->run_pid = spawn(jobs, NULL);
+	if (jobs->run_pid > 0)
+		mm_log(LOG_INFO, "queue run child pid=%d", (int)jobs->run_pid);
 	return jobs->run_pid > 0;
 }
 

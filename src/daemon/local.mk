@@ -6,4 +6,5 @@ libmasqmail_a_SOURCES += \
 
 TESTS += \
 	tests/integration/daemon-deliver.sh \
-	tests/integration/daemon-bs-deliver.sh
+	tests/integration/daemon-bs-deliver.sh \
+	tests/integration/daemon-interval.sh

@@ -1,0 +1,58 @@
+#!/bin/sh
+# -qINTERVAL without -bd is a queue daemon: it detaches (the caller
+# gets 0 at once and the pid file names the daemon), runs the queue at
+# once and then every INTERVAL, each run in a child, and never two runs
+# at a time: with deliveries slower than the interval, runs are
+# skipped, the log shows each start followed by its finish, and every
+# message is delivered exactly once.
+. "$MM_TOP_SRCDIR/tests/lib/lib.sh"
+mm_setup
+mkdir "$T/out"
+cat >"$T/mda" <<EOS
+#!/bin/sh
+sleep 2
+cat >>"$T/out/delivered"
+EOS
+chmod 755 "$T/mda"
+mm_conf 'mbox_default = mda' "mda = \"$T/mda\""
+
+for i in 1 2; do
+	printf 'Subject: %s\n\nmessage %s\n' $i $i | mm -odq "$MM_USER@localhost"
+done
+assert_eq "$(mm_queued_ids | wc -l)" "2" "two messages queued"
+
+mm -q1s
+assert_status 0 $? "-q1s returns at once with 0"
+mm_wait_for "[ -s '$T/run/masqmail.pid' ]" 5 || mm_fail "no pid file"
+pid=$(cat "$T/run/masqmail.pid")
+MM_PIDS="$MM_PIDS $pid"
+kill -0 "$pid"
+assert_status 0 $? "the daemon named by the pid file runs"
+
+mm_wait_for "[ \$(cat '$T/out/delivered' 2>/dev/null | grep -c '^message') -ge 2 ]" 15
+assert_status 0 $? "the queued messages are delivered by the daemon's runs"
+# a message queued while the daemon runs goes with a later run
+printf 'Subject: 3\n\nmessage 3\n' | mm -odq "$MM_USER@localhost"
+mm_wait_for "[ \$(cat '$T/out/delivered' 2>/dev/null | grep -c '^message') -ge 3 ]" 15
+assert_status 0 $? "a message queued later goes with a later run"
+mm_wait_for "[ \$(grep -c 'queue run finished' '$T/log/masqmail.log') -ge 3 ]" 10
+
+kill -TERM "$pid"
+mm_wait_for "! kill -0 $pid 2>/dev/null" 20
+assert_status 0 $? "SIGTERM stops the queue daemon"
+assert_eq "$(ls "$T/run")" "" "the pid file is removed"
+
+log=$(cat "$T/log/masqmail.log")
+for i in 1 2 3; do
+	assert_eq "$(grep -c "^message $i\$" "$T/out/delivered")" "1" "message $i delivered exactly once"
+done
+assert_contains "$log" "queue run skipped: the last one" "runs that would overlap are skipped"
+assert_contains "$log" "queue run child pid=" "the daemon starts runs in children"
+assert_contains "$log" "queue run finished: 2 completed" "the numbers of the first run are logged"
+order=$(grep -o 'queue run \(started\|finished\):' "$T/log/masqmail.log" | awk '
+	/started/ { if (running) bad = 1; running = 1 }
+	/finished/ { if (!running) bad = 1; running = 0 }
+	END { print bad ? "overlap" : "one at a time" }')
+assert_eq "$order" "one at a time" "each run finishes before the next starts"
+assert_eq "$(mm_queued_ids)" "" "the queue is empty"
+mm_pass
