@@ -181,6 +181,9 @@ main(int argc, char **argv)
 	if (!ensure_std_fds())
 		return EX_OSERR;
 	signal(SIGPIPE, SIG_IGN);
+	/* A caller's small RLIMIT_FSIZE must make a write fail (and the
+	 * message be refused cleanly), not kill us halfway through it. */
+	signal(SIGXFSZ, SIG_IGN);
 	mm_log_init("masqmail");
 
 	if (!mm_options_parse(argc, argv, &opts, &error))
@@ -217,5 +220,8 @@ main(int argc, char **argv)
 	}
 	if (opts.verbose || (opts.mode == MM_MODE_DAEMON && opts.foreground))
 		mm_log_set_stderr(TRUE);
+	mm_debug(1, "masqmail %s starting: mode=%s uid=%u euid=%u conf=%s", PACKAGE_VERSION,
+	         mm_options_mode_name(opts.mode), (unsigned)getuid(), (unsigned)geteuid(),
+	         conf->file ? conf->file : "(embedded)");
 	return run_mode(&opts, conf);
 }
