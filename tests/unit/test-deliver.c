@@ -4,7 +4,10 @@
  * the choice of method and ids as tables, and whole deliveries of
  * queued messages in a temporary spool and mail directory per test
  * (states written back, alias results remembered, notices queued,
- * warnings and max_defer_time, log_user, locked messages skipped).
+ * warnings and max_defer_time, log_user, locked messages skipped), and
+ * remote recipients through routes: a pipe route stands in for a relay
+ * here (its exit status for the relay's verdict), the SMTP relays are
+ * the integration scenarios' business.
  *
  * Deliveries go to the user running the test, so the same tests run as
  * root (the delivery child becomes that user, root) and as anyone else
@@ -23,6 +26,7 @@
 #include "conf/conf.h"
 #include "deliver/deliver.h"
 #include "deliver/local_rcpt.h"
+#include "deliver/online.h"
 #include "queue/accept.h"
 #include "queue/runner.h"
 #include "queue/spool.h"
@@ -667,6 +671,336 @@ test_queue_run(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 3);
 }
 
+/* ---- remote recipients through routes ---- */
+
+/* A pipe route for *@uucp.example: the command appends the message to
+ * out/uucp and exits with the number in out/code (0 without it). */
+static void
+write_uucp_route(Fixture *fx, const char *name, const char *extra)
+{
+	g_autofree char *script = g_strdup_printf("#!/bin/sh\ncat >>%s/uucp\n"
+	                                          "[ -e %s/code ] && exit $(cat %s/code)\nexit 0\n",
+	                                          fx->out, fx->out, fx->out);
+	g_autofree char *route = NULL;
+	g_autofree char *file = g_strdup_printf("%s.route", name);
+
+	write_file(fx->out, "gateway.sh", script, 0755);
+	route = g_strdup_printf("pipe = \"%s/gateway.sh\"\nallowed_recipients = \"*@uucp.example\"\n%s",
+	                        fx->out, extra ? extra : "");
+	write_file(fx->dir, file, route, 0644);
+}
+
+static void
+set_code(Fixture *fx, int code)
+{
+	g_autofree char *text = g_strdup_printf("%d\n", code);
+	write_file(fx->out, "code", text, 0644);
+}
+
+/* How many messages went through the pipe route. */
+static guint
+uucp_count(Fixture *fx)
+{
+	g_autofree char *path = g_build_filename(fx->out, "uucp", NULL);
+	g_autofree char *text = read_text(path);
+	guint n = 0;
+
+	for (const char *p = text; (p = strstr(p, "\nSubject: test\n")) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* The first message in the spool other than @uid, read with its body. */
+static MmMessage *
+read_other(Fixture *fx, const char *uid)
+{
+	g_autoptr(GPtrArray) rest = other_uids(fx, uid);
+	g_autoptr(GError) error = NULL;
+	MmMessage *msg;
+
+	g_assert_cmpuint(rest->len, ==, 1);
+	msg = mm_spool_read(fx->spool, rest->pdata[0], TRUE, &error);
+	g_assert_no_error(error);
+	return msg;
+}
+
+static char *
+body_text(const MmMessage *msg)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(msg->body, &len);
+	return g_strndup(data, len);
+}
+
+typedef struct {
+	const char *label;
+	const char *route_extra;  /* more lines of the route file */
+	int code;                 /* the pipe's exit status */
+	char state;               /* the RT: state of the remote recipient afterwards */
+	guint delivered, failed, deferred;
+	gboolean bounced;
+} RemoteCase;
+
+static const RemoteCase remote_cases[] = {
+	{ "delivered", NULL, 0, 'X', 2, 0, 0, FALSE },
+	{ "failed", NULL, 67, 'F', 1, 1, 0, TRUE },
+	{ "deferred", NULL, 75, ' ', 1, 0, 1, FALSE },
+	{ "connect-error-fail", "connect_error_fail = true\n", 75, 'F', 1, 1, 0, TRUE },
+};
+
+/* The route's verdict becomes the recipient's state; the local
+ * recipient of the same message is delivered beside it, once. The
+ * routes come from permanent_routes by themselves, as for sendmail. */
+static void
+test_remote_outcome(Fixture *fx, gconstpointer data)
+{
+	const RemoteCase *c = data;
+	g_autofree char *conf = g_strdup_printf("permanent_routes = \"%s/uucp.route\"\n", fx->dir);
+	g_autofree char *rcpts = g_strdup_printf("far@uucp.example %s@localhost", fx->user);
+	g_autofree char *uid = NULL, *h = NULL, *line = NULL;
+	MmDeliverReport report;
+
+	write_uucp_route(fx, "uucp", c->route_extra);
+	set_code(fx, c->code);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", rcpts, "over the wire\n");
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, c->delivered);
+	g_assert_cmpuint(report.failed, ==, c->failed);
+	g_assert_cmpuint(report.deferred, ==, c->deferred);
+	g_assert_cmpuint(report.waiting, ==, 0);
+	g_assert_cmpint(report.bounced, ==, c->bounced);
+	g_assert_cmpuint(uucp_count(fx), ==, 1);
+	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 1);
+	g_assert_cmpint(report.removed, ==, c->state != ' ');
+	if (c->state == ' ') {
+		h = header_file(fx, uid);
+		g_assert_nonnull(strstr(h, "\nRT: <far@uucp.example>\n"));
+	}
+	if (c->bounced) {
+		/* to a remote sender no route takes: it waits in the queue */
+		g_autoptr(MmMessage) notice = read_other(fx, uid);
+		g_autofree char *text = body_text(notice);
+		g_assert_nonnull(strstr(text, "Final-Recipient: rfc822; far@uucp.example\n"));
+		line = g_strdup_printf("Final-Recipient: rfc822; %s@localhost", fx->user);
+		g_assert_null(strstr(text, line));
+	} else {
+		g_autoptr(GPtrArray) rest = other_uids(fx, uid);
+		g_assert_cmpuint(rest->len, ==, 0);
+	}
+}
+
+/* A run without local deliveries (-qo) sends the remote part and
+ * leaves the local recipient pending; the next full run delivers it,
+ * and nothing goes out twice. */
+static void
+test_remote_no_local(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *conf = g_strdup_printf("permanent_routes = \"%s/uucp.route\"\n", fx->dir);
+	g_autofree char *rcpts = g_strdup_printf("far@uucp.example %s@localhost", fx->user);
+	g_autofree char *uid = NULL, *h = NULL, *pending = NULL;
+	MmDeliverReport report;
+
+	write_uucp_route(fx, "uucp", NULL);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", rcpts, "remote first\n");
+	mm_deliver_run_set_local(fx->run, FALSE);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, 1);
+	g_assert_cmpuint(report.waiting, ==, 1);
+	g_assert_false(report.removed);
+	g_assert_false(g_file_test(fx->mailbox, G_FILE_TEST_EXISTS));
+	h = header_file(fx, uid);
+	pending = g_strdup_printf("\nRT: <%s@localhost>\n", fx->user);
+	g_assert_nonnull(strstr(h, "\nRT:X<far@uucp.example>\n"));
+	g_assert_nonnull(strstr(h, pending));
+
+	mm_deliver_run_set_local(fx->run, TRUE);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, 1);
+	g_assert_true(report.removed);
+	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 1);
+	g_assert_cmpuint(uucp_count(fx), ==, 1);
+}
+
+/* Routes given to the run replace the lookup; an empty list leaves the
+ * remote recipients waiting and the -H file as it was. */
+static void
+test_remote_set_routes(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *conf = g_strdup_printf("permanent_routes = \"%s/uucp.route\"\n", fx->dir);
+	g_autofree char *uid = NULL, *before = NULL, *after = NULL;
+	g_autoptr(GPtrArray) none = g_ptr_array_new();
+	MmDeliverReport report;
+
+	write_uucp_route(fx, "uucp", NULL);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", "far@uucp.example", "not yet\n");
+	before = header_file(fx, uid);
+	mm_deliver_run_set_routes(fx->run, none);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.waiting, ==, 1);
+	g_assert_cmpuint(report.delivered + report.deferred + report.failed, ==, 0);
+	after = header_file(fx, uid);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmpuint(uucp_count(fx), ==, 0);
+
+	/* a recipient no route takes waits too */
+	g_clear_pointer(&uid, g_free);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", "far@elsewhere.example", "no route\n");
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.waiting, ==, 1);
+	g_assert_false(report.removed);
+}
+
+/* A remote deferral warns at warn_intervals and fails after
+ * max_defer_time, as a local one does. */
+static void
+test_remote_warn_fail(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *conf = g_strdup_printf("permanent_routes = \"%s/uucp.route\"\n"
+	                                        "warn_intervals = 1h\nmax_defer_time = 1d\n",
+	                                        fx->dir);
+	g_autofree char *uid = NULL, *from = g_strdup_printf("%s@localhost", fx->user);
+	g_autofree char *box = NULL;
+	g_autoptr(MmMessage) msg = NULL;
+	MmDeliverReport report;
+	gint64 tr;
+
+	write_uucp_route(fx, "uucp", NULL);
+	set_code(fx, 75);
+	fixture_conf(fx, conf);
+	uid = queue(fx, from, "far@uucp.example", "slow link\n");
+	msg = mm_spool_read(fx->spool, uid, FALSE, NULL);
+	tr = msg->received_time;
+
+	mm_deliver_run_set_now(fx->run, tr + 3600 + 60);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.deferred, ==, 1);
+	g_assert_true(report.warned);
+	/* the warning to the local sender is delivered by the same run */
+	box = read_text(fx->mailbox);
+	g_assert_nonnull(strstr(box, "Action: delayed"));
+	g_assert_nonnull(strstr(box, "Final-Recipient: rfc822; far@uucp.example"));
+	g_clear_pointer(&box, g_free);
+
+	mm_deliver_run_set_now(fx->run, tr + 86400 + 1);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.failed, ==, 1);
+	g_assert_true(report.bounced);
+	g_assert_true(report.removed);
+	box = read_text(fx->mailbox);
+	g_assert_nonnull(strstr(box, "Action: failed"));
+	g_assert_nonnull(strstr(box, "Status: 5.4.7"));
+	g_assert_cmpuint(uucp_count(fx), ==, 2);
+}
+
+/* An alias that expands to a remote address: the result goes through
+ * the route and is remembered beside its original. */
+static void
+test_remote_alias(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *aliases = g_strdup_printf("list: far@uucp.example, %s\n", fx->user);
+	g_autofree char *conf = NULL, *uid = NULL, *h = NULL;
+	MmDeliverReport report;
+
+	write_file(fx->dir, "aliases", aliases, 0644);
+	write_uucp_route(fx, "uucp", NULL);
+	set_code(fx, 75);
+	conf = g_strdup_printf("alias_file = \"%s/aliases\"\npermanent_routes = \"%s/uucp.route\"\n",
+	                       fx->dir, fx->dir);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", "list@localhost", "to the list\n");
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, 1);
+	g_assert_cmpuint(report.deferred, ==, 1);
+	h = header_file(fx, uid);
+	g_assert_nonnull(strstr(h, "\nRT: <list@localhost>\n"));
+
+	g_autofree char *code = g_build_filename(fx->out, "code", NULL);
+	g_assert_cmpint(g_unlink(code), ==, 0);
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, 1);
+	g_assert_true(report.removed);
+	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 1);
+	g_assert_cmpuint(uucp_count(fx), ==, 2);
+}
+
+typedef struct {
+	const char *label;
+	const char *conf;     /* @DIR@: the fixture's directory */
+	const char *only;
+	int code;             /* MM_ERROR code, or -1 for success */
+	guint delivered;      /* through the permanent route afterwards */
+} OnlineCase;
+
+static const OnlineCase online_cases[] = {
+	{ "permanent", "permanent_routes = \"@DIR@/uucp.route\"\n", NULL, -1, 1 },
+	{ "only-unknown", "permanent_routes = \"@DIR@/uucp.route\"\n", "nosuch", MM_ERROR_NOT_FOUND, 0 },
+	{ "only-skips-permanent",
+	  "permanent_routes = \"@DIR@/uucp.route\"\nquery_routes.isp = \"@DIR@/none.route\"\n", "isp", -1, 0 },
+	{ "broken-route-file", "permanent_routes = \"@DIR@/broken.route\"\n", NULL, MM_ERROR_CONFIG, 0 },
+	{ "online-query-missing",
+	  "permanent_routes = \"@DIR@/uucp.route\"\nonline_query = \"@DIR@/no-such-command\"\n", NULL, -1, 1 },
+	{ "online-query-names-isp",
+	  "query_routes.isp = \"@DIR@/uucp.route\"\nonline_query = \"/bin/echo isp\"\n", NULL, -1, 1 },
+	{ "online-query-offline",
+	  "query_routes.isp = \"@DIR@/uucp.route\"\nonline_query = /bin/false\n", NULL, -1, 0 },
+};
+
+/* Which routes a run gets, and which errors stop it. */
+static void
+test_remote_use_online(Fixture *fx, gconstpointer data)
+{
+	const OnlineCase *c = data;
+	g_auto(GStrv) parts = g_strsplit(c->conf, "@DIR@", -1);
+	g_autofree char *conf = g_strjoinv(fx->dir, parts);
+	g_autofree char *uid = NULL;
+	g_autoptr(GError) error = NULL;
+	MmOnlineRequest req = { .only = c->only };
+	MmDeliverReport report;
+	gboolean ok;
+
+	write_uucp_route(fx, "uucp", NULL);
+	write_file(fx->dir, "broken.route", "no_such_option = 1\n", 0644);
+	write_file(fx->dir, "none.route", "allowed_recipients = \"*@nowhere.example\"\n", 0644);
+	fixture_conf(fx, conf);
+	ok = mm_deliver_run_use_online(fx->run, &req, &error);
+	if (c->code >= 0) {
+		g_assert_error(error, MM_ERROR, c->code);
+		g_assert_false(ok);
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_true(ok);
+	uid = queue(fx, "sender@remote.example", "far@uucp.example", "which route\n");
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, c->delivered);
+	g_assert_cmpuint(uucp_count(fx), ==, c->delivered);
+}
+
+/* A route file that does not load, found by the run itself (the
+ * sendmail command line): the local part is delivered, the remote one
+ * waits, and the message is not harmed. */
+static void
+test_remote_lookup_error(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *conf = g_strdup_printf("permanent_routes = \"%s/broken.route\"\n", fx->dir);
+	g_autofree char *rcpts = g_strdup_printf("far@uucp.example %s@localhost", fx->user);
+	g_autofree char *uid = NULL, *h = NULL;
+	MmDeliverReport report;
+
+	write_file(fx->dir, "broken.route", "no_such_option = 1\n", 0644);
+	fixture_conf(fx, conf);
+	uid = queue(fx, "sender@remote.example", rcpts, "half\n");
+	deliver(fx, uid, &report);
+	g_assert_cmpuint(report.delivered, ==, 1);
+	g_assert_cmpuint(report.waiting, ==, 1);
+	h = header_file(fx, uid);
+	g_assert_nonnull(strstr(h, "\nRT: <far@uucp.example>\n"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -696,6 +1030,21 @@ main(int argc, char **argv)
 	ADD("/deliver/message/log-user", test_log_user);
 	ADD("/deliver/message/alias-file-errors", test_alias_file_errors);
 	ADD("/queue/run/oldest-first-locked-skipped", test_queue_run);
+	for (gsize i = 0; i < G_N_ELEMENTS(remote_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/deliver/remote/outcome/%s", remote_cases[i].label);
+		g_test_add(path, Fixture, &remote_cases[i], fixture_setup, test_remote_outcome,
+		           fixture_teardown);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(online_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/deliver/remote/use-online/%s", online_cases[i].label);
+		g_test_add(path, Fixture, &online_cases[i], fixture_setup, test_remote_use_online,
+		           fixture_teardown);
+	}
+	ADD("/deliver/remote/no-local", test_remote_no_local);
+	ADD("/deliver/remote/set-routes", test_remote_set_routes);
+	ADD("/deliver/remote/warn-then-fail", test_remote_warn_fail);
+	ADD("/deliver/remote/alias", test_remote_alias);
+	ADD("/deliver/remote/lookup-error", test_remote_lookup_error);
 #undef ADD
 	return g_test_run();
 }
