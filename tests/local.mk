@@ -15,4 +15,5 @@ TESTS += \
 	tests/integration/daemon-foreground.sh \
 	tests/integration/state-dir.sh \
 	tests/integration/sendmail-return-path.sh \
-	tests/integration/local-background.sh
+	tests/integration/local-background.sh \
+	tests/integration/cli-hostile-caller.sh
