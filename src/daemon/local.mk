@@ -7,4 +7,5 @@ libmasqmail_a_SOURCES += \
 TESTS += \
 	tests/integration/daemon-deliver.sh \
 	tests/integration/daemon-bs-deliver.sh \
-	tests/integration/daemon-interval.sh
+	tests/integration/daemon-interval.sh \
+	tests/integration/daemon-reload.sh
