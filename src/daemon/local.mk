@@ -8,4 +8,7 @@ TESTS += \
 	tests/integration/daemon-deliver.sh \
 	tests/integration/daemon-bs-deliver.sh \
 	tests/integration/daemon-interval.sh \
-	tests/integration/daemon-reload.sh
+	tests/integration/daemon-reload.sh \
+	tests/integration/daemon-term.sh \
+	tests/integration/daemon-detach.sh \
+	tests/integration/daemon-concurrency.sh
