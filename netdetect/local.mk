@@ -26,3 +26,22 @@ check_PROGRAMS += tests/unit/test-netdetect-watcher
 tests_unit_test_netdetect_watcher_SOURCES = tests/unit/test-netdetect-watcher.c
 tests_unit_test_netdetect_watcher_LDADD = $(nd_test_ldadd)
 TESTS += tests/unit/test-netdetect-watcher
+
+# Link tests in network namespaces (root; skipped otherwise). nd-dialer
+# holds a TUN device open like pppd; nd-monitor prints the watcher's and
+# the matcher's view.
+check_PROGRAMS += tests/netns/nd-monitor tests/netns/nd-dialer
+tests_netns_nd_monitor_SOURCES = tests/netns/nd-monitor.c
+tests_netns_nd_monitor_LDADD = $(nd_test_ldadd)
+tests_netns_nd_dialer_SOURCES = tests/netns/nd-dialer.c
+dist_noinst_DATA += tests/netns/netns.sh
+TESTS += \
+	tests/netns/dialup.sh \
+	tests/netns/providers.sh \
+	tests/netns/gateway.sh \
+	tests/netns/no-default-route.sh \
+	tests/netns/flapping.sh
+
+# Not a test: prints the time from `ip route add default dev ppp0` to the
+# watcher's "online" over 20 dial-ups.
+dist_noinst_SCRIPTS += tests/bench/linkup-netdetect.sh
