@@ -6,8 +6,14 @@
  * skipped, not waited for: that process is delivering it. Damaged
  * entries are logged and left for the administrator.
  *
- * The one-shot modes (-q, runq) and the daemon's runs call this; it
- * blocks until the run is over.
+ * The MmDeliverRun carries the routes and their SMTP sessions from one
+ * message to the next, so a relay sees one connection for the whole
+ * run; each message's -H file is written as soon as that message's
+ * result is known, not at the end, so that a run that dies repeats at
+ * most the message it was on.
+ *
+ * The one-shot modes (-q, -qo, runq) and the daemon's runs call this;
+ * it blocks until the run is over.
  */
 #pragma once
 
