@@ -569,8 +569,9 @@ on_reload_signal(gpointer user_data)
 	if (!strv_same(conf->listen_addresses, d->conf->listen_addresses))
 		mm_log(LOG_WARNING, "listen_addresses changed: the listeners are kept until the daemon is started again");
 	if (g_strcmp0(conf->pid_dir, d->conf->pid_dir) != 0 || g_strcmp0(conf->log_dir, d->conf->log_dir) != 0 ||
-	    conf->use_syslog != d->conf->use_syslog)
-		mm_log(LOG_WARNING, "pid_dir, log_dir and use_syslog take effect when the daemon is started again");
+	    conf->use_syslog != d->conf->use_syslog || conf->debug_level != d->conf->debug_level)
+		mm_log(LOG_WARNING,
+		       "pid_dir, log_dir, use_syslog and debug_level take effect when the daemon is started again");
 
 	mm_smtp_server_resources_clear(&d->smtp);
 	d->smtp = res;

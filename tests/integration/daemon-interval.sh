@@ -4,7 +4,7 @@
 # once and then every INTERVAL, each run in a child, and never two runs
 # at a time: with deliveries slower than the interval, runs are
 # skipped, the log shows each start followed by its finish, and every
-# message is delivered exactly once.
+# message is delivered exactly once. With -bD the daemon also listens.
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 mm_setup
 mkdir "$T/out"
@@ -55,4 +55,23 @@ order=$(grep -o 'queue run \(started\|finished\):' "$T/log/masqmail.log" | awk '
 	END { print bad ? "overlap" : "one at a time" }')
 assert_eq "$order" "one at a time" "each run finishes before the next starts"
 assert_eq "$(mm_queued_ids)" "" "the queue is empty"
+
+# with -bD the same daemon also listens
+port=$(mm_free_port)
+mm_conf "listen_addresses = \"127.0.0.1:$port\""
+printf 'Subject: 4\n\nmessage 4\n' | mm -odq "$MM_USER@localhost"
+: >"$T/log/masqmail.log"
+mm_bg "$MASQMAIL" -C "$MM_CONF" -bD -q1s
+mm_wait_for "grep -q 'smtp: serving' '$T/log/masqmail.log'" 10
+assert_status 0 $? "-bD -q1s listens"
+mm_wait_for "grep -q '^message 4' '$T/out/delivered'" 15
+assert_status 0 $? "and runs the queue"
+banner=$(/usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+print(s.recv(512).decode().strip())' "$port")
+assert_contains "$banner" "220 " "a client is greeted"
+kill -TERM "$MM_LAST_PID"
+wait "$MM_LAST_PID"
+assert_status 0 $? "SIGTERM stops it"
 mm_pass
