@@ -1,4 +1,7 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The libnl version libnetdetect was built with, for masqmail -bV.
+ */
 #include "config.h"
 
 #include <netlink/version.h>

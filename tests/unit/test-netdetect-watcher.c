@@ -39,9 +39,15 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
+	g_autofree char *ip_path = g_find_program_in_path("ip");
+
 	f->tun_fd = -1;
 	if (geteuid() != 0) {
 		g_test_skip("needs root for a network namespace");
+		return;
+	}
+	if (ip_path == NULL) {
+		g_test_skip("needs ip (iproute2)");
 		return;
 	}
 	if (unshare(CLONE_NEWNET) != 0) {
