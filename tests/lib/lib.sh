@@ -25,24 +25,24 @@ MM_FAILED=0
 mm_log() { printf '%s: %s\n' "$MM_TEST_NAME" "$*" >&2; }
 
 mm_cleanup() {
-	status=$?
-	for pid in $MM_PIDS; do
-		kill "$pid" 2>/dev/null
+	_mm_status=$?
+	for _mm_pid in $MM_PIDS; do
+		kill "$_mm_pid" 2>/dev/null
 	done
-	for pid in $MM_PIDS; do
+	for _mm_pid in $MM_PIDS; do
 		# give daemons a moment, then force
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$pid" 2>/dev/null
+		_mm_i=0
+		while kill -0 "$_mm_pid" 2>/dev/null && [ $_mm_i -lt 50 ]; do sleep 0.1; _mm_i=$((_mm_i + 1)); done
+		kill -9 "$_mm_pid" 2>/dev/null
 	done
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
-		if [ $status -ne 0 ] && [ $status -ne 77 ] && [ -n "${MM_KEEP:-}" ]; then
+		if [ $_mm_status -ne 0 ] && [ $_mm_status -ne 77 ] && [ -n "${MM_KEEP:-}" ]; then
 			mm_log "kept $T"
 		else
 			rm -rf "$T"
 		fi
 	fi
-	exit $status
+	exit $_mm_status
 }
 trap mm_cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -126,12 +126,12 @@ mm_bg() {
 
 # Waits up to $2 seconds (default 10) until the shell condition $1 is true.
 mm_wait_for() {
-	cond=$1
-	limit=$(( ${2:-10} * 10 ))
-	i=0
-	while ! eval "$cond"; do
-		i=$((i + 1))
-		[ $i -ge $limit ] && return 1
+	_mm_cond=$1
+	_mm_limit=$(( ${2:-10} * 10 ))
+	_mm_n=0
+	while ! eval "$_mm_cond"; do
+		_mm_n=$((_mm_n + 1))
+		[ $_mm_n -ge $_mm_limit ] && return 1
 		sleep 0.1
 	done
 	return 0
