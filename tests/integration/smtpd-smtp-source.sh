@@ -7,6 +7,8 @@ command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ] ||
 	mm_skip "needs postfix's smtp-source (build-aux/deps installs it)"
 PATH=$PATH:/usr/sbin
 mm_setup
+# the spool is checked after each session: keep what the daemon accepts there
+mm_conf "do_queue = true"
 port=$(mm_free_port)
 mm_conf "listen_addresses = \"127.0.0.1:$port\"" "smtp_max_sessions_per_client = 20"
 mm_bg "$MASQMAIL" -C "$MM_CONF" -bD

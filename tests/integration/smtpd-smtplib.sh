@@ -5,6 +5,8 @@
 # SIZE), and VRFY (252).
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 mm_setup
+# the spool is checked after each session: keep what the daemon accepts there
+mm_conf "do_queue = true"
 port=$(mm_free_port)
 mm_conf "listen_addresses = \"127.0.0.1:$port\"" "max_msg_size = 20000"
 mm_bg "$MASQMAIL" -C "$MM_CONF" -bD
