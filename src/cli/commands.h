@@ -17,5 +17,9 @@ int mm_cmd_accept(const MmOptions *opts, const MmConf *conf);
 /* -bd, -bD, -qINTERVAL */
 int mm_cmd_daemon(const MmOptions *opts, const MmConf *conf);
 
+/* The configuration the options name: --state-dir's embedded one, -C's
+ * file or the compiled-in one. NULL with MM_ERROR_CONFIG on errors. */
+MmConf *mm_cmd_load_configuration(const MmOptions *opts, GError **error);
+
 /* The sysexits(3) status for a failure of this kind. */
 int mm_cmd_exit_status(const GError *error);

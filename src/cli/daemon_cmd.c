@@ -8,20 +8,12 @@
 #include "config.h"
 
 #include "cli/commands.h"
-#include "cli/state_dir.h"
 #include "daemon/daemon.h"
 
 static MmConf *
 reload_configuration(gpointer data, GError **error)
 {
-	const MmOptions *opts = data;
-	g_autofree char *path = NULL;
-
-	if (opts->state_dir)
-		return mm_state_dir_conf(opts->state_dir, error);
-	path = opts->conf_file ? g_strdup(opts->conf_file)
-	                       : g_build_filename(MM_CONF_DIR, "masqmail.conf", NULL);
-	return mm_conf_load(path, error);
+	return mm_cmd_load_configuration(data, error);
 }
 
 int

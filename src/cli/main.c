@@ -22,7 +22,6 @@
 #include "base/privileges.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/state_dir.h"
 #include "cli/version.h"
 #include "conf/conf.h"
 #include "daemon/jobs.h"
@@ -66,17 +65,6 @@ settle_privileges(const MmOptions *opts, GError **error)
 	return mm_priv_drop_to_caller(error);
 }
 
-static MmConf *
-load_configuration(const MmOptions *opts, GError **error)
-{
-	g_autofree char *path = NULL;
-
-	if (opts->state_dir)
-		return mm_state_dir_conf(opts->state_dir, error);
-	path = opts->conf_file ? g_strdup(opts->conf_file)
-	                       : g_build_filename(MM_CONF_DIR, "masqmail.conf", NULL);
-	return mm_conf_load(path, error);
-}
 
 static gboolean
 mode_needs_log(MmMode mode)
@@ -206,7 +194,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "masqmail: only root and the mail user may set the debug level\n");
 		return EX_NOPERM;
 	}
-	conf = load_configuration(&opts, &error);
+	conf = mm_cmd_load_configuration(&opts, &error);
 	if (!conf) {
 		fprintf(stderr, "masqmail: %s\n", error->message);
 		return EX_CONFIG;
