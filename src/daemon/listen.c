@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,47 @@ bind_one(GInetAddress *inet, guint16 port, GError **error)
 	return g_steal_pointer(&sock);
 }
 
+static gboolean
+address_listed(GList *addrs, GInetAddress *inet)
+{
+	for (GList *l = addrs; l; l = l->next)
+		if (g_inet_address_equal(l->data, inet))
+			return TRUE;
+	return FALSE;
+}
+
+/* The addresses @host stands for. getaddrinfo(3) and not GResolver:
+ * GResolver answers from a thread pool, and the daemon forks delivery
+ * children, which must not inherit a pool whose threads they lack. */
+static GList *
+resolve(const char *host, GError **error)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	GList *addrs = NULL;
+	int r = getaddrinfo(host, NULL, &hints, &res);
+
+	if (r != 0) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s", gai_strerror(r));
+		return NULL;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		g_autoptr(GSocketAddress) sa = g_socket_address_new_from_native(ai->ai_addr, ai->ai_addrlen);
+		GInetAddress *inet;
+		if (!sa || !G_IS_INET_SOCKET_ADDRESS(sa))
+			continue;
+		inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa));
+		if (!address_listed(addrs, inet))
+			addrs = g_list_append(addrs, g_object_ref(inet));
+	}
+	freeaddrinfo(res);
+	return addrs;
+}
+
 GPtrArray *
 mm_listen_open(const char *const *items, GError **error)
 {
 	g_autoptr(GPtrArray) socks = g_ptr_array_new_with_free_func(g_object_unref);
-	GResolver *resolver = g_resolver_get_default();
 
 	for (; items && *items; items++) {
 		g_autofree char *host = NULL;
@@ -47,13 +84,13 @@ mm_listen_open(const char *const *items, GError **error)
 		GError *local = NULL;
 
 		if (!mm_conf_split_host_port(*items, 25, &host, &port, error))
-			goto fail;
-		addrs = g_resolver_lookup_by_name(resolver, host, NULL, &local);
+			return NULL;
+		addrs = resolve(host, &local);
 		if (!addrs) {
 			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "listen address %s: %s", *items,
-			            local->message);
-			g_error_free(local);
-			goto fail;
+			            local ? local->message : "no address");
+			g_clear_error(&local);
+			return NULL;
 		}
 		for (GList *l = addrs; l; l = l->next) {
 			GSocket *s = bind_one(l->data, port, &local);
@@ -62,14 +99,10 @@ mm_listen_open(const char *const *items, GError **error)
 				g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "cannot listen on %s port %u (%s): %s",
 				            a, port, *items, local->message);
 				g_error_free(local);
-				goto fail;
+				return NULL;
 			}
 			g_ptr_array_add(socks, s);
 		}
 	}
-	g_object_unref(resolver);
 	return g_steal_pointer(&socks);
-fail:
-	g_object_unref(resolver);
-	return NULL;
 }
