@@ -114,3 +114,11 @@
 #define MM_DAEMON_STOP_WAIT_SECS 60
 /* after a reload, how long the old SMTP child may serve its sessions */
 #define MM_DAEMON_DRAIN_SECS 600
+/* the control socket: one request line with its LF, an answer as the
+ * client reads it, connections served at once, how long a client may
+ * take to send its line, how long the client waits for the daemon */
+#define MM_CONTROL_LINE_MAX 256
+#define MM_CONTROL_REPLY_MAX (256 * 1024)
+#define MM_CONTROL_CLIENTS_MAX 32
+#define MM_CONTROL_IDLE_SECS 10
+#define MM_CONTROL_CLIENT_TIMEOUT_MS 5000
