@@ -22,6 +22,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "conf/route.h"
+#include "netdetect/netdetect.h"
 
 #define ROW(name, type, def) \
 	{ #name, MM_CONF_TYPE_##type, offsetof(MmRoute, name), def, 0, 0, NULL, 0 }
@@ -72,7 +73,27 @@ static const MmConfKeyword keywords[] = {
 	ROW(map_h_mail_followup_to_addresses, HEADER_MAP, NULL),
 	ROW(map_return_path_addresses, PATH_MAP, NULL),
 	ROW(map_outgoing_addresses, HEADER_MAP, NULL),
+	ROW(detect_interfaces, LIST, ND_PROFILE_DEFAULT_INTERFACES),
+	ROW(detect_local_addresses, LIST, NULL),
+	ROW(detect_peer_addresses, LIST, NULL),
+	ROW(detect_gateways, LIST, NULL),
+	ROW(detect_default_route, BOOL, "true"),
 };
+
+static const char *const detect_names[MM_ROUTE_DETECT_N] = {
+	[MM_ROUTE_DETECT_INTERFACES] = "detect_interfaces",
+	[MM_ROUTE_DETECT_LOCAL_ADDRESSES] = "detect_local_addresses",
+	[MM_ROUTE_DETECT_PEER_ADDRESSES] = "detect_peer_addresses",
+	[MM_ROUTE_DETECT_GATEWAYS] = "detect_gateways",
+	[MM_ROUTE_DETECT_DEFAULT_ROUTE] = "detect_default_route",
+};
+
+const char *
+mm_route_detect_name(MmRouteDetect which)
+{
+	g_return_val_if_fail(which < MM_ROUTE_DETECT_N, NULL);
+	return detect_names[which];
+}
 
 const MmConfKeyword *
 mm_route_keywords(gsize *n_keywords)
@@ -127,8 +148,89 @@ check_consistency(const MmRoute *route, const char *file_name, GError **error)
 	return FALSE;
 }
 
-MmRoute *
-mm_route_load_data(const char *text, gsize len, const char *file_name, GError **error)
+/* The line of the last assignment to @name in @text, 0 when there is
+ * none. The parser does not report where an option was set, so this
+ * walks the text again by the parser's rules (statements start a line,
+ * quoted values may span lines, '#' starts a comment); it only runs on
+ * text the parser has accepted. */
+static guint
+assignment_line(const char *text, gsize len, const char *name)
+{
+	const char *p = text, *end = text + len;
+	const gsize name_len = strlen(name);
+	guint line = 1, found = 0;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p == end)
+			break;
+		if (*p == '\n') {
+			p++;
+			line++;
+			continue;
+		}
+		if ((gsize)(end - p) > name_len && memcmp(p, name, name_len) == 0 &&
+		    (p[name_len] == ' ' || p[name_len] == '\t' || p[name_len] == '='))
+			found = line;
+		/* to the end of the statement */
+		gboolean quoted = FALSE;
+		while (p < end && (quoted || *p != '\n')) {
+			if (!quoted && *p == '#') {
+				while (p < end && *p != '\n')
+					p++;
+				break;
+			}
+			if (*p == '"')
+				quoted = !quoted;
+			else if (quoted && *p == '\\' && p + 1 < end)
+				p++;
+			if (*p == '\n')
+				line++;
+			p++;
+		}
+	}
+	return found;
+}
+
+typedef gboolean (*DetectSetter)(NdProfile *profile, const char *const *items, GError **error);
+
+/* The detect_* lists are checked by the code that will use them, so
+ * that a rule netdetect would refuse is an error of the file and line
+ * that wrote it, whatever loads the route. */
+static gboolean
+check_detection(MmRoute *route, const char *text, gsize len, const char *file_name, GError **error)
+{
+	g_autoptr(NdProfile) scratch = nd_profile_new(route->name);
+	const struct {
+		MmRouteDetect which;
+		char **items;
+		DetectSetter set;
+	} lists[] = {
+		{ MM_ROUTE_DETECT_INTERFACES, route->detect_interfaces, nd_profile_set_interfaces },
+		{ MM_ROUTE_DETECT_LOCAL_ADDRESSES, route->detect_local_addresses, nd_profile_set_local_addresses },
+		{ MM_ROUTE_DETECT_PEER_ADDRESSES, route->detect_peer_addresses, nd_profile_set_peer_addresses },
+		{ MM_ROUTE_DETECT_GATEWAYS, route->detect_gateways, nd_profile_set_gateways },
+	};
+
+	for (int i = 0; i < MM_ROUTE_DETECT_N; i++)
+		route->detect_lines[i] = assignment_line(text, len, detect_names[i]);
+	for (gsize i = 0; i < G_N_ELEMENTS(lists); i++) {
+		g_autoptr(GError) local = NULL;
+		if (!route->detect_lines[lists[i].which])
+			continue;
+		if (!lists[i].set(scratch, (const char *const *)lists[i].items, &local)) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:%u: %s: %s", file_name,
+			            route->detect_lines[lists[i].which], detect_names[lists[i].which],
+			            local->message);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static MmRoute *
+load_text(const char *text, gsize len, const char *file_name, GError **error)
 {
 	g_autofree char *name = route_name(file_name);
 	g_autoptr(MmRoute) route = mm_route_new_default(name, file_name);
@@ -136,17 +238,30 @@ mm_route_load_data(const char *text, gsize len, const char *file_name, GError **
 		return NULL;
 	if (!check_consistency(route, file_name, error))
 		return NULL;
+	if (!check_detection(route, text, len, file_name, error))
+		return NULL;
 	return g_steal_pointer(&route);
+}
+
+MmRoute *
+mm_route_load_data(const char *text, gsize len, const char *file_name, GError **error)
+{
+	return load_text(text, len, file_name, error);
 }
 
 MmRoute *
 mm_route_load(const char *path, GError **error)
 {
-	g_autofree char *name = route_name(path);
-	g_autoptr(MmRoute) route = mm_route_new_default(name, path);
-	if (!mm_conf_parse_file(keywords, G_N_ELEMENTS(keywords), route, path, NULL, error))
+	g_autofree char *text = NULL;
+	g_autoptr(GError) local = NULL;
+	gsize len;
+
+	if (!mm_conf_read_file(path, MM_CONF_FILE_MAX, &text, &len, &local)) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:0: cannot read: %s", path, local->message);
 		return NULL;
-	if (!check_consistency(route, path, error))
+	}
+	g_autoptr(MmRoute) route = load_text(text, len, path, error);
+	if (route == NULL)
 		return NULL;
 
 	/* masqmail 1.0 never checked this; refusing such files now would

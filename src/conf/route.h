@@ -16,6 +16,16 @@
 
 #include "conf/parser.h"
 
+/* The link detection options, in the order of MmRoute.detect_lines. */
+typedef enum {
+	MM_ROUTE_DETECT_INTERFACES,
+	MM_ROUTE_DETECT_LOCAL_ADDRESSES,
+	MM_ROUTE_DETECT_PEER_ADDRESSES,
+	MM_ROUTE_DETECT_GATEWAYS,
+	MM_ROUTE_DETECT_DEFAULT_ROUTE,
+	MM_ROUTE_DETECT_N
+} MmRouteDetect;
+
 typedef struct MmRoute {
 	char *name;  /* the file's base name without ".route" */
 	char *file;  /* the path it was read from (or the name given) */
@@ -65,6 +75,18 @@ typedef struct MmRoute {
 	GPtrArray *map_h_mail_followup_to_addresses;
 	GPtrArray *map_return_path_addresses;
 	GPtrArray *map_outgoing_addresses;
+
+	/* link detection, for the route files of query_routes.NAME
+	 * (daemon/profiles.h); checked as netdetect checks them */
+	char **detect_interfaces;       /* globs, default ppp*;ippp* */
+	char **detect_local_addresses;  /* CIDRs */
+	char **detect_peer_addresses;   /* CIDRs */
+	char **detect_gateways;         /* CIDRs */
+	gboolean detect_default_route;
+	/* the line that sets each detect_* option (MmRouteDetect order),
+	 * 0 when the file leaves it at its default: how the route files
+	 * of one connection are combined, and where an error points */
+	guint detect_lines[MM_ROUTE_DETECT_N];
 } MmRoute;
 
 /* The defaults of every option; @name and @file are copied. */
@@ -100,6 +122,9 @@ void mm_route_free(MmRoute *route);
  * says which) or an errno-based error (cannot be read). */
 gboolean mm_route_read_auth_secret(const MmRoute *route, char **secret, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmRoute, mm_route_free)
+
+/* The option name of a link detection option ("detect_gateways"). */
+const char *mm_route_detect_name(MmRouteDetect which);
 
 /* The keyword table of route files. */
 const MmConfKeyword *mm_route_keywords(gsize *n_keywords);

@@ -110,6 +110,11 @@ static const Expect defaults[] = {
 	{ "map_h_mail_followup_to_addresses", "" },
 	{ "map_return_path_addresses", "" },
 	{ "map_outgoing_addresses", "" },
+	{ "detect_interfaces", "ppp*;ippp*" },
+	{ "detect_local_addresses", "" },
+	{ "detect_peer_addresses", "" },
+	{ "detect_gateways", "" },
+	{ "detect_default_route", "true" },
 };
 
 static void
@@ -173,6 +178,11 @@ test_all_options(void)
 		{ "map_h_mail_followup_to_addresses", "carol: \"Carol C.\" <carol@example.net>" },
 		{ "map_return_path_addresses", "alice: alice@example.net;bob: <bob@example.net>" },
 		{ "map_outgoing_addresses", "*: *@example.net" },
+		{ "detect_interfaces", "ppp0;wwan*" },
+		{ "detect_local_addresses", "10.64.0.0/10" },
+		{ "detect_peer_addresses", "10.64.0.1;2001:db8::1" },
+		{ "detect_gateways", "192.168.8.1" },
+		{ "detect_default_route", "false" },
 	};
 	g_assert_cmpuint(G_N_ELEMENTS(expected), ==, G_N_ELEMENTS(defaults));
 	g_autoptr(GError) error = NULL;
