@@ -16,6 +16,8 @@ int mm_cmd_remove(const MmConf *conf, const char *const *uids);
 int mm_cmd_accept(const MmOptions *opts, const MmConf *conf);
 /* -bd, -bD, -qINTERVAL */
 int mm_cmd_daemon(const MmOptions *opts, const MmConf *conf);
+/* --status: 0 when a provider is online, 1 when none is */
+int mm_cmd_status(const MmOptions *opts, const MmConf *conf);
 
 /* The configuration the options name: --state-dir's embedded one, -C's
  * file or the compiled-in one. NULL with MM_ERROR_CONFIG on errors. */

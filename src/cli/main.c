@@ -150,6 +150,7 @@ run_mode(const MmOptions *opts, MmConf *conf)
 	case MM_MODE_QUEUE_RUN:
 		return queue_run_once(opts, conf);
 	case MM_MODE_STATUS:
+		return mm_cmd_status(opts, conf);
 	default:
 		fprintf(stderr, "masqmail: the %s mode is not available in this version\n",
 		        mm_options_mode_name(opts->mode));

@@ -23,17 +23,21 @@
  * (mm_uid_is_valid()) and delivers like any queued message, so a local
  * user can never plant spool content through the socket.
  *
- * For daemon.c: the server is made right after the pid file is locked
- * and written (so that a client never reaches a half-started daemon)
- * with
+ * For daemon.c: start_control() makes the server once the daemon runs
+ * (after the pid file, the links and the detach) with
  *
- *     d.control = mm_control_server_new(d.conf, &handlers, &error);
+ *     d->control = mm_control_server_new(d->conf, &handlers, &error);
  *
- * kept in the Daemon, told of a reload with mm_control_server_set_conf(),
- * closed in every child with mm_control_server_close_in_child() (from
- * jobs_child_setup() and close_parent_fds()) and freed in
- * daemon_clear() with g_clear_pointer(&d->control, mm_control_server_free).
- * Keep those calls when restructuring the daemon.
+ * whose handlers are control_get_state() (d->state), control_run()
+ * (mm_links_run(), or one queue run without links) and
+ * control_queued() (message_queued(), as for the SMTP child's ids).
+ * The Daemon keeps it in d->control; close_parent_fds() calls
+ * mm_control_server_close_in_child(d->control) so that no child keeps
+ * the socket; on_reload_signal() calls mm_control_server_set_conf();
+ * on_quit_signal() and daemon_clear() free it with
+ * g_clear_pointer(&d->control, mm_control_server_free), so that a
+ * stopping daemon takes no more hand-overs. Keep those calls when
+ * restructuring the daemon.
  */
 #pragma once
 

@@ -17,7 +17,8 @@
  *   route NAME: online since TIME             (each online route)
  *   online: NAME NAME... | none
  *   queue: messages=N recipients=M
- *   run NAME: running | last=TIME delivered=N deferred=N failed=N [error=TEXT]
+ *   run NAME: [running] last=TIME delivered=N deferred=N failed=N [error=TEXT]
+ *                                             (each profile that ran or runs)
  *
  * TIME is UTC in ISO 8601 ("2024-05-01T10:00:00Z"), or "-" when not
  * known. Values never hold a line end: texts from outside (reasons,
@@ -50,6 +51,7 @@ MmDaemonState *mm_status_state_from_match(NdSnapshot *snapshot, NdProfile *const
 typedef struct {
 	gboolean daemon_running;
 	int pid;                      /* daemon_running only */
+	gint64 started;               /* epoch seconds the daemon started, 0: @state's */
 	gint64 now;                   /* epoch seconds, for the uptime */
 	const MmDaemonState *state;   /* NULL: nothing known about links */
 	const MmQueueFigures *queue;  /* NULL: the queue line is left out */
