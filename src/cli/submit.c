@@ -3,8 +3,11 @@
  * submit.c: the sendmail command line (-bm). The message is read from
  * standard input, completed (accept.c) and committed to the spool; the
  * exit status is 0 only when it is on disk. Then, unless -odq or
- * do_queue say to queue only, it is delivered at once (deliver.h)
- * under the lock it was written with. Who the sender is is decided
+ * do_queue say to queue only, it is handed to the running daemon
+ * through its control socket (only the id crosses; the daemon's view
+ * of the links decides which provider takes it), or, without a
+ * daemon, delivered at once (deliver.h) under the lock it was written
+ * with. Who the sender is is decided
  * here: only root, the mail user and the mail group may choose another
  * return path with -f.
  */
@@ -22,6 +25,7 @@
 #include "base/log.h"
 #include "base/privileges.h"
 #include "cli/commands.h"
+#include "daemon/control.h"
 #include "deliver/deliver.h"
 #include "queue/accept.h"
 #include "queue/spool.h"
@@ -106,6 +110,54 @@ deliver_in_background(const MmConf *conf, MmMessage *msg)
 	_exit(EX_OK);
 }
 
+/* Tells a running daemon that message *@msg is queued. The lock is
+ * let go first, so that the daemon's delivery can take it. TRUE when
+ * nothing is left to do here: the daemon took the message, or
+ * somebody else (a delivery, a queue run) holds it now. FALSE: deliver
+ * here, under *@lock, the message as *@msg has it; when the lock was
+ * let go meanwhile, *@msg is read from the spool again, as another
+ * process may have delivered some of it. */
+static gboolean
+hand_over(const MmConf *conf, MmMessage **msg, MmSpoolLock **lock)
+{
+	g_autofree char *uid = g_strdup((*msg)->uid);
+	g_autofree char *command = g_strdup_printf("QUEUED %s", uid);
+	g_autofree char *answer = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = mm_control_socket_path(conf->pid_dir);
+	MmMessage *again;
+
+	/* no socket: no daemon, and no reason to let go of the lock */
+	if (!g_file_test(path, G_FILE_TEST_EXISTS))
+		return FALSE;
+	g_clear_pointer(lock, mm_spool_unlock);
+	answer = mm_control_request(conf->pid_dir, command, &error);
+	if (answer) {
+		mm_log(LOG_INFO, "%s: handed over to the daemon", uid);
+		return TRUE;
+	}
+	if (g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND))
+		mm_debug(1, "%s: no daemon, delivering here", uid);
+	else
+		mm_log(LOG_WARNING, "%s: the daemon did not take it (%s), delivering here", uid, error->message);
+	g_clear_error(&error);
+	*lock = mm_spool_lock(conf->spool_dir, uid, &error);
+	if (!*lock) {
+		if (!g_error_matches(error, MM_ERROR, MM_ERROR_LOCKED) &&
+		    !g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND))
+			mm_log(LOG_WARNING, "%s: cannot lock it again (%s); it stays queued", uid, error->message);
+		return TRUE;
+	}
+	again = mm_spool_read(conf->spool_dir, uid, TRUE, &error);
+	if (!again) {
+		mm_log(LOG_WARNING, "%s: cannot read it again (%s); it stays queued", uid, error->message);
+		return TRUE;
+	}
+	mm_message_free(*msg);
+	*msg = again;
+	return FALSE;
+}
+
 int
 mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 {
@@ -157,6 +209,8 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	mm_log(LOG_NOTICE, "%s <= %s with local size=%" G_GINT64_FORMAT " rcpts=%u", msg->uid, rp,
 	       msg->data_size, msg->rcpts->len);
 	if (queue_only)
+		return EX_OK;
+	if (hand_over(conf, &msg, &lock))
 		return EX_OK;
 	if (opts->background)
 		deliver_in_background(conf, msg);
