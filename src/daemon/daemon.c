@@ -13,6 +13,11 @@
  * ids and hands them to jobs.c, which delivers in children of their
  * own, so the parent (root, when started so) never blocks on mail.
  *
+ * With query_routes and no online_query, the parent also watches the
+ * links (links.h): a provider going online starts a run through it at
+ * once, and mail accepted while online goes out through the providers
+ * online. The daemon's state (state.h) is what the status report reads.
+ *
  * SIGHUP reads the configuration again. The listening sockets stay
  * open: a new SMTP child with the new configuration accepts on them,
  * while the old one accepts nothing more and serves its open sessions
@@ -41,10 +46,13 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/privileges.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/jobs.h"
+#include "daemon/links.h"
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
+#include "daemon/state.h"
 #include "queue/uid.h"
 #include "smtp/server.h"
 
@@ -76,6 +84,9 @@ struct _Daemon {
 	GPtrArray *smtp_children;  /* SmtpChild*, the current one and draining ones */
 	SmtpChild *current;        /* the one that accepts; NULL while it is restarted */
 	MmJobs *jobs;
+	MmDaemonState *state;      /* what the links and runs look like, for the status */
+	MmLinks *links;            /* NULL without link detection */
+	MmControlServer *control;  /* masqmail.sock; NULL when it could not be made */
 	guint restart_id;
 	guint queue_timer_id;
 	guint queue_first_id;
@@ -235,6 +246,7 @@ close_parent_fds(Daemon *d)
 {
 	if (d->pid_fd >= 0)
 		close(d->pid_fd);
+	mm_control_server_close_in_child(d->control);
 	for (guint i = 0; d->smtp_children && i < d->smtp_children->len; i++) {
 		SmtpChild *sc = d->smtp_children->pdata[i];
 		if (sc->pipe >= 0)
@@ -321,6 +333,63 @@ message_queued(Daemon *d, const char *uid)
 		return;
 	}
 	mm_jobs_deliver(d->jobs, uid);
+}
+
+/* ---- the control socket (control.h) ------------------------------------ */
+
+static const MmDaemonState *
+control_get_state(gpointer data)
+{
+	Daemon *d = data;
+	return d->state;
+}
+
+static gboolean
+control_run(const char *name, gpointer data, GError **error)
+{
+	Daemon *d = data;
+
+	if (d->stopping) {
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "the daemon is stopping");
+		return FALSE;
+	}
+	if (d->links)
+		return mm_links_run(d->links, name, error);
+	if (name) {
+		g_set_error(error, MM_ERROR, MM_ERROR_NOT_FOUND, "no link detection here; use -qo %s", name);
+		return FALSE;
+	}
+	if (!mm_jobs_queue_run(d->jobs)) {
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "a queue run is going on already");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The command line's hand-over: the same as a message of the SMTP
+ * server (control.c has checked the id). */
+static void
+control_queued(const char *uid, gpointer data)
+{
+	message_queued(data, uid);
+}
+
+static void
+start_control(Daemon *d)
+{
+	const MmControlHandlers handlers = {
+		.get_state = control_get_state,
+		.run = control_run,
+		.queued = control_queued,
+		.data = d,
+	};
+	g_autoptr(GError) error = NULL;
+
+	/* without it the daemon still works; the command line then
+	 * delivers by itself */
+	d->control = mm_control_server_new(d->conf, &handlers, &error);
+	if (!d->control)
+		mm_log(LOG_ERR, "no control socket: %s", error->message);
 }
 
 /* Reads one piece of the child's lines; FALSE at the end of the pipe
@@ -521,6 +590,10 @@ on_quit_signal(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	mm_log(LOG_NOTICE, "daemon stopping on signal");
 	d->stopping = TRUE;
+	/* from now on the command line delivers by itself */
+	g_clear_pointer(&d->control, mm_control_server_free);
+	if (d->links)
+		mm_links_stop(d->links);
 	g_clear_handle_id(&d->restart_id, g_source_remove);
 	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
 	g_clear_handle_id(&d->queue_first_id, g_source_remove);
@@ -566,6 +639,15 @@ on_reload_signal(gpointer user_data)
 		mm_log(LOG_ERR, "configuration not reloaded, the old one stays in use: %s", error->message);
 		return G_SOURCE_CONTINUE;
 	}
+	if (mm_links_wanted(conf) != (d->links != NULL))
+		mm_log(LOG_WARNING, "link detection (query_routes without online_query) is switched on or off "
+		                    "when the daemon is started again");
+	/* the profiles last: nothing is left to undo after them */
+	if (d->links && mm_links_wanted(conf) && !mm_links_set_conf(d->links, conf, &error)) {
+		mm_log(LOG_ERR, "configuration not reloaded, the old one stays in use: %s", error->message);
+		mm_smtp_server_resources_clear(&res);
+		return G_SOURCE_CONTINUE;
+	}
 	if (!strv_same(conf->listen_addresses, d->conf->listen_addresses))
 		mm_log(LOG_WARNING, "listen_addresses changed: the listeners are kept until the daemon is started again");
 	if (g_strcmp0(conf->pid_dir, d->conf->pid_dir) != 0 || g_strcmp0(conf->log_dir, d->conf->log_dir) != 0 ||
@@ -576,6 +658,8 @@ on_reload_signal(gpointer user_data)
 	mm_smtp_server_resources_clear(&d->smtp);
 	d->smtp = res;
 	mm_jobs_set_conf(d->jobs, conf);
+	if (d->control)
+		mm_control_server_set_conf(d->control, conf);
 	g_clear_pointer(&d->owned_conf, mm_conf_free);
 	d->owned_conf = g_steal_pointer(&conf);
 	d->conf = d->owned_conf;
@@ -710,6 +794,36 @@ add_listeners(Daemon *d, GError **error)
 	return mm_smtp_server_load(d->conf, &d->smtp, error);
 }
 
+/* The daemon's state and, when the configuration asks for it, the link
+ * watcher. Only a profile rule that does not load stops the start: a
+ * kernel without netlink leaves a daemon that still accepts and
+ * delivers through the permanent routes. */
+static gboolean
+start_links(Daemon *d, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	d->state = mm_daemon_state_new();
+	d->state->netlink = FALSE;
+	if (!mm_links_wanted(d->conf)) {
+		/* online_query decides: the connections are listed, not watched */
+		for (guint i = 0; d->conf->query_routes && i < d->conf->query_routes->len; i++) {
+			const MmConfQueryRoute *q = d->conf->query_routes->pdata[i];
+			g_ptr_array_add(d->state->profiles, mm_profile_state_new(q->name));
+		}
+		return TRUE;
+	}
+	d->links = mm_links_new(d->conf, d->jobs, d->state, &local_error);
+	if (d->links)
+		return TRUE;
+	if (g_error_matches(local_error, MM_ERROR, MM_ERROR_CONFIG)) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	mm_log(LOG_ERR, "no link detection: %s", local_error->message);
+	return TRUE;
+}
+
 static void
 daemon_clear(Daemon *d)
 {
@@ -720,8 +834,12 @@ daemon_clear(Daemon *d)
 	g_clear_handle_id(&d->queue_first_id, g_source_remove);
 	g_clear_handle_id(&d->smtp_stop_id, g_source_remove);
 	g_clear_handle_id(&d->jobs_stop_id, g_source_remove);
+	g_clear_pointer(&d->control, mm_control_server_free);
 	g_clear_pointer(&d->smtp_children, g_ptr_array_unref);
+	/* before the jobs: a run's end calls back into the links */
+	g_clear_pointer(&d->links, mm_links_free);
 	g_clear_pointer(&d->jobs, mm_jobs_free);
+	g_clear_pointer(&d->state, mm_daemon_state_free);
 	g_clear_pointer(&d->listeners, g_ptr_array_unref);
 	mm_smtp_server_resources_clear(&d->smtp);
 	g_clear_pointer(&d->owned_conf, mm_conf_free);
@@ -756,6 +874,12 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 		status = mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
 		goto out;
 	}
+	d.jobs = mm_jobs_new(d.conf, jobs_child_setup, &d);
+	if (!start_links(&d, &error)) {
+		start_failed(&d, "daemon not started: %s", error->message);
+		status = EX_CONFIG;
+		goto out;
+	}
 	if (!cfg->foreground && !detach(&ready, &error)) {
 		start_failed(&d, "cannot detach: %s", error->message);
 		status = EX_OSERR;
@@ -772,9 +896,12 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 	}
 
 	d.loop = g_main_loop_new(NULL, FALSE);
-	d.jobs = mm_jobs_new(d.conf, jobs_child_setup, &d);
+	d.state->started = g_get_real_time() / G_USEC_PER_SEC;
 	if (d.listeners)
 		start_smtp_child(&d);
+	if (d.links)
+		mm_links_start(d.links);
+	start_control(&d);
 	d.signal_ids[0] = g_unix_signal_add(SIGTERM, on_quit_signal, &d);
 	d.signal_ids[1] = g_unix_signal_add(SIGINT, on_quit_signal, &d);
 	d.signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload_signal, &d);
@@ -783,8 +910,9 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 		d.queue_first_id = g_idle_add(on_first_queue_run, &d);
 		d.queue_timer_id = g_timeout_add_seconds((guint)cfg->queue_interval, on_queue_timer, &d);
 	}
-	mm_log(LOG_NOTICE, "daemon started pid=%d listen=%s queue_interval=%" G_GINT64_FORMAT "s", (int)getpid(),
-	       d.listeners ? "yes" : "no", cfg->queue_interval);
+	mm_log(LOG_NOTICE, "daemon started pid=%d listen=%s queue_interval=%" G_GINT64_FORMAT "s links=%s",
+	       (int)getpid(), d.listeners ? "yes" : "no", cfg->queue_interval,
+	       d.links ? "netlink" : d.conf->online_query ? "online_query" : "none");
 	g_main_loop_run(d.loop);
 	mm_log(LOG_NOTICE, "daemon stopped");
 	status = EX_OK;

@@ -5,6 +5,11 @@
  * so the daemon never makes them itself: it forks, and the main loop
  * only watches the child (g_child_watch_add()).
  *
+ * With link detection the daemon also runs the queue through one
+ * provider profile at a time (mm_jobs_route_run()): remote mail only,
+ * in a process group of its own so that a link going down can stop
+ * the whole transfer at once (mm_jobs_route_run_stop()).
+ *
  * At most MM_DAEMON_DELIVERIES_MAX deliveries run at once; further
  * requests wait in a queue in the parent, one entry per message (a
  * message already waiting or being delivered is not added again), at
@@ -42,6 +47,13 @@ void mm_jobs_free(MmJobs *jobs);
  * configuration they were started with. */
 void mm_jobs_set_conf(MmJobs *jobs, const MmConf *conf);
 
+/* The connections (query_routes names) the link watcher sees online,
+ * a NULL-terminated list that is copied, for the deliveries and queue
+ * runs started from now on. NULL (the default) lets each child ask
+ * online_query, as 1.0 does; an empty list means no connection is
+ * online (the permanent routes still are). */
+void mm_jobs_set_online(MmJobs *jobs, const char *const *online);
+
 /* Delivers message @uid in a child, now or when a slot is free.
  * Requests for a message already waiting or being delivered, and all
  * requests after mm_jobs_stop(), are dropped: the message stays in the
@@ -51,6 +63,32 @@ void mm_jobs_deliver(MmJobs *jobs, const char *uid);
 /* Starts a queue run in a child. FALSE (and logged) when one still
  * runs, after mm_jobs_stop(), or when the child cannot be made. */
 gboolean mm_jobs_queue_run(MmJobs *jobs);
+
+/* What a route run did, counted in recipients (deliver.h). */
+typedef struct {
+	guint messages;       /* messages it looked at */
+	guint delivered, deferred, failed;
+	gboolean finished;    /* it reached its end (not stopped or died) */
+	gboolean stopped;     /* ended by mm_jobs_route_run_stop() */
+	const char *error;    /* why it did not finish, or NULL */
+} MmJobsRunResult;
+
+/* Called from the main loop when a route run has ended; @result is
+ * borrowed for the call. Not called after mm_jobs_free(). */
+typedef void (*MmJobsRunDone)(const char *name, const MmJobsRunResult *result, gpointer user_data);
+
+/* Starts a queue run through the routes of query_routes.@name only
+ * (as -qo NAME: no permanent routes, no local deliveries) in a child
+ * that leads a process group of its own. Returns its pid, or 0 after
+ * mm_jobs_stop() or when it cannot be made (logged). @done is called
+ * once when it ends. The caller decides how many run at once. */
+pid_t mm_jobs_route_run(MmJobs *jobs, const char *name, MmJobsRunDone done, gpointer done_data);
+
+/* Stops route run @pid now: SIGTERM to its process group, so that its
+ * SMTP connections close at once. What the relay had not confirmed
+ * with its final reply stays pending in the spool (the -H file is
+ * written only after it); the done callback says stopped. */
+void mm_jobs_route_run_stop(MmJobs *jobs, pid_t pid);
 
 /* Children running now: deliveries and the queue run. */
 guint mm_jobs_n_running(const MmJobs *jobs);

@@ -1,2 +1,10 @@
 # The daemon's link state: netdetect in the daemon, runs on link-up.
 libmasqmail_a_SOURCES += src/daemon/state.c src/daemon/state.h
+libmasqmail_a_SOURCES += src/daemon/links.c src/daemon/links.h
+
+# The daemon on simulated links, in network namespaces (root; skipped
+# otherwise).
+dist_noinst_DATA += tests/netns/daemon-lib.sh
+TESTS += \
+	tests/netns/daemon-dialup.sh \
+	tests/netns/daemon-hangup.sh
