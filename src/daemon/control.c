@@ -52,6 +52,7 @@ struct _MmControlServer {
 	guint accept_id;
 	GPtrArray *clients; /* Client* */
 	gint64 started;
+	gboolean refusing;  /* at the limit of connections */
 };
 
 /* ---- the server --------------------------------------------------------- */
@@ -292,11 +293,15 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 			continue;
 		}
 		if (srv->clients->len >= MM_CONTROL_CLIENTS_MAX) {
-			mm_log(LOG_WARNING, "control: pid=%d uid=%u refused, %d connections are open", (int)cred.pid,
-			       (unsigned)cred.uid, MM_CONTROL_CLIENTS_MAX);
+			/* once per flood, not once per connection */
+			if (!srv->refusing)
+				mm_log(LOG_WARNING, "control: pid=%d uid=%u refused, %d connections are open",
+				       (int)cred.pid, (unsigned)cred.uid, MM_CONTROL_CLIENTS_MAX);
+			srv->refusing = TRUE;
 			close(cfd);
 			continue;
 		}
+		srv->refusing = FALSE;
 		mm_debug(2, "control: connection pid=%d uid=%u", (int)cred.pid, (unsigned)cred.uid);
 		c = g_new0(Client, 1);
 		c->srv = srv;

@@ -158,7 +158,9 @@ mm_status_render(const MmStatusInput *in)
 			g_string_append(out, "uptime: -\n");
 	}
 	if (state) {
-		g_string_append_printf(out, "detection: %s\n", state->netlink ? "netlink" : "online_query");
+		/* without netlink, query routes are online_query's business */
+		g_string_append_printf(out, "detection: %s\n",
+		                       state->netlink ? "netlink" : state->profiles->len ? "online_query" : "none");
 		for (guint i = 0; state->snapshot && i < nd_snapshot_get_n_links(state->snapshot); i++) {
 			const NdLink *link = nd_snapshot_get_link(state->snapshot, i);
 			if (nd_link_get_link_type(link) != ND_LINK_TYPE_LOOPBACK)

@@ -10,7 +10,7 @@
  *   daemon: running | not running
  *   pid: PID                                  (running only)
  *   uptime: SECONDS                           (running only)
- *   detection: netlink | online_query
+ *   detection: netlink | online_query | none
  *   link NAME: up|down carrier|no-carrier [point-to-point] type=T
  *     addresses=A,B peer=P default-route=yes|no gateway=G
  *   profile NAME: online since TIME via LINK | offline: REASON
