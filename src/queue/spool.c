@@ -573,9 +573,12 @@ mm_spool_remove(const char *spool_dir, const char *uid, GError **error)
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
 
-/* Reads lines from a spool file with every line bounded. */
+/* Reads lines from a spool file, or from its text in memory (fd -1),
+ * with every line bounded. */
 typedef struct {
 	int fd;
+	const char *mem;    /* the text when fd is -1 */
+	gsize mem_len, mem_pos;
 	const char *path;
 	guint lineno;
 	gsize pos, len;
@@ -616,9 +619,15 @@ reader_next(LineReader *r, GString *line, GError **error)
 
 			if (r->eof)
 				break;
-			do {
-				n = read(r->fd, r->buf, sizeof r->buf);
-			} while (n < 0 && errno == EINTR);
+			if (r->fd < 0) {
+				n = (ssize_t)MIN(sizeof r->buf, r->mem_len - r->mem_pos);
+				memcpy(r->buf, r->mem + r->mem_pos, (gsize)n);
+				r->mem_pos += (gsize)n;
+			} else {
+				do {
+					n = read(r->fd, r->buf, sizeof r->buf);
+				} while (n < 0 && errno == EINTR);
+			}
 			if (n < 0) {
 				mm_error_set_errno(error, errno, "read %s", r->path);
 				return -1;
@@ -970,6 +979,60 @@ mm_spool_read(const char *spool_dir, const char *uid, gboolean with_body, GError
 			g_propagate_error(error, g_steal_pointer(&local));
 		return NULL;
 	}
+	return g_steal_pointer(&msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* In memory                                                           */
+
+GBytes *
+mm_spool_format_envelope(const MmMessage *msg, GError **error)
+{
+	GString *text;
+
+	g_return_val_if_fail(msg != NULL, NULL);
+	text = format_header_file(msg, error);
+	if (text == NULL)
+		return NULL;
+	return g_string_free_to_bytes(text);
+}
+
+MmMessage *
+mm_spool_parse_envelope(GBytes *envelope, GBytes *body, const char *what, GError **error)
+{
+	g_autoptr(MmMessage) msg = NULL;
+	g_autoptr(GString) line = g_string_new(NULL);
+	LineReader r;
+	int rc;
+
+	g_return_val_if_fail(envelope != NULL && what != NULL, NULL);
+	memset(&r, 0, offsetof(LineReader, buf));
+	r.fd = -1;
+	r.mem = g_bytes_get_data(envelope, &r.mem_len);
+	r.path = what;
+	if (body != NULL && g_bytes_get_size(body) > MM_SPOOL_DATA_MAX) {
+		set_corrupt(error, &r, "body longer than %ld bytes", MM_SPOOL_DATA_MAX);
+		return NULL;
+	}
+	rc = reader_next(&r, line, error);
+	if (rc < 0)
+		return NULL;
+	if (rc == 0) {
+		set_corrupt(error, &r, "empty");
+		return NULL;
+	}
+	if (!mm_uid_is_valid(line->str)) {
+		set_corrupt(error, &r, "first line is not a message id");
+		return NULL;
+	}
+	msg = mm_message_new();
+	msg->uid = g_strdup(line->str);
+	if (msg->extra == NULL)
+		msg->extra = g_ptr_array_new_with_free_func(g_free);
+	if (!read_envelope(&r, msg, line, error) || !read_headers(&r, msg, line, error))
+		return NULL;
+	if (body != NULL)
+		msg->body = g_bytes_ref(body);
 	return g_steal_pointer(&msg);
 }
 

@@ -63,6 +63,21 @@ gboolean mm_spool_write_header(const char *spool_dir, const MmMessage *msg, GErr
  * addresses without angle brackets are accepted. */
 MmMessage *mm_spool_read(const char *spool_dir, const char *uid, gboolean with_body, GError **error);
 
+/* The text of @msg's -H file, as mm_spool_write() would write it: a
+ * message handed to another process travels in the spool's own
+ * format. Returns new bytes, or NULL with MM_ERROR_PARSE as
+ * mm_spool_write(). */
+GBytes *mm_spool_format_envelope(const MmMessage *msg, GError **error);
+
+/* Parses @envelope, the text of an -H file (its first line the
+ * message id), with the checks and limits of mm_spool_read(); @what
+ * names the input in error messages. @body (NULL: none; at most
+ * MM_SPOOL_DATA_MAX bytes) becomes the message's body as it is, with
+ * no line ends changed. Returns a new message (caller frees), or NULL
+ * with MM_ERROR_CORRUPT (what is wrong and on which line) or an
+ * error of mm_spool_read(). */
+MmMessage *mm_spool_parse_envelope(GBytes *envelope, GBytes *body, const char *what, GError **error);
+
 /* Removes message @uid: unlinks -H, fsyncs the directory, then unlinks
  * -D (a crash in between leaves an orphan -D, never an -H without data).
  * The caller holds the message's lock. A missing -H is not an error when
