@@ -122,3 +122,20 @@
 #define MM_CONTROL_CLIENTS_MAX 32
 #define MM_CONTROL_IDLE_SECS 10
 #define MM_CONTROL_CLIENT_TIMEOUT_MS 5000
+/* the remote delivery worker's answers (deliver/remote_worker.h): one
+ * line, and one field of a result (route, host, the relay's reply: a
+ * multi-line reply is at most MM_SMTP_REPLY_LINES_MAX lines) */
+#define MM_REMOTE_WORKER_LINE_MAX 128
+#define MM_REMOTE_WORKER_FIELD_MAX (64 * 1024)
+/* how long the parent waits for the worker's results to one message:
+ * twice the sum of the SMTP client's own limits for a whole session,
+ * so that only a worker that hangs reaches it */
+#define MM_REMOTE_WORKER_REQUEST_SECS                                                              \
+	(2 * (MM_SMTP_CLIENT_TIMEOUT_CONNECT + MM_SMTP_CLIENT_TIMEOUT_GREETING +                  \
+	      MM_SMTP_CLIENT_TIMEOUT_MAIL + MM_SMTP_CLIENT_TIMEOUT_RCPT +                          \
+	      MM_SMTP_CLIENT_TIMEOUT_DATA_INIT + MM_SMTP_CLIENT_TIMEOUT_DATA_BLOCK +               \
+	      MM_SMTP_CLIENT_TIMEOUT_FINAL + MM_SMTP_CLIENT_TIMEOUT_QUIT))
+/* how long the worker may take to start (fork, give up root, greet) */
+#define MM_REMOTE_WORKER_START_SECS 30
+/* how long it gets to end its sessions (QUIT) and exit after the run */
+#define MM_REMOTE_WORKER_EXIT_SECS (2 * MM_SMTP_CLIENT_TIMEOUT_QUIT)

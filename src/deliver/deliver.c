@@ -7,11 +7,17 @@
  * and below) and has exactly one place where remote recipients are
  * handed to the routes: deliver_remote(). The run owns the remote
  * delivery run (remote.h) and with it the SMTP sessions, from the first
- * remote recipient to mm_deliver_run_free().
+ * remote recipient to mm_deliver_run_free(): in this process, or, when
+ * this process is root, in a worker process that is not
+ * (remote_worker.h). Both give the same MmRemoteRcpt results, which
+ * deliver_remote() turns into outcomes the same way.
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -20,6 +26,7 @@
 #include "deliver/deliver.h"
 #include "deliver/local_rcpt.h"
 #include "deliver/remote.h"
+#include "deliver/remote_worker.h"
 #include "queue/spool.h"
 
 /* A notice is delivered at once by the run that made it; a notice
@@ -34,6 +41,9 @@ struct MmDeliverRun {
 	gboolean no_local;       /* local results are not tried (-qo) */
 	GPtrArray *routes;       /* MmRoute*; NULL: not looked up yet */
 	MmRemoteRun *remote;     /* the sessions; NULL until the first remote recipient */
+	MmDeliverWorker worker_mode;
+	MmRemoteWorker *worker;  /* the sessions, when a worker has them */
+	char *worker_failure;    /* why no worker could be started in this run */
 	gboolean remote_said;    /* the log knows remote recipients wait */
 	gboolean log_user_said;  /* the log knows log_user is unusable */
 };
@@ -120,9 +130,11 @@ mm_deliver_run_free(MmDeliverRun *run)
 {
 	if (run == NULL)
 		return;
+	mm_remote_worker_free(run->worker);
 	mm_remote_run_free(run->remote);
 	if (run->routes)
 		g_ptr_array_unref(run->routes);
+	g_free(run->worker_failure);
 	g_free(run);
 }
 
@@ -131,6 +143,8 @@ mm_deliver_run_set_routes(MmDeliverRun *run, GPtrArray *routes)
 {
 	g_return_if_fail(run != NULL && routes != NULL);
 	g_clear_pointer(&run->remote, mm_remote_run_free);
+	g_clear_pointer(&run->worker, mm_remote_worker_free);
+	g_clear_pointer(&run->worker_failure, g_free);
 	g_ptr_array_ref(routes);
 	if (run->routes)
 		g_ptr_array_unref(run->routes);
@@ -161,6 +175,13 @@ mm_deliver_run_use_online(MmDeliverRun *run, const MmOnlineRequest *req, GError 
 	}
 	mm_deliver_run_set_routes(run, routes);
 	return TRUE;
+}
+
+void
+mm_deliver_run_set_worker(MmDeliverRun *run, MmDeliverWorker mode)
+{
+	g_return_if_fail(run != NULL);
+	run->worker_mode = mode;
 }
 
 void
@@ -276,13 +297,11 @@ deliver_local_target(MmDeliverRun *run, const MmMessage *msg, Target *t, const M
 	}
 }
 
-/* The routes and sessions of the run, made at the first remote
- * recipient; NULL when there is no route to try. */
-static MmRemoteRun *
-run_remote(MmDeliverRun *run)
+/* The routes of the run, looked up at the first remote recipient;
+ * FALSE when there is none to try. */
+static gboolean
+run_has_routes(MmDeliverRun *run)
 {
-	if (run->remote != NULL)
-		return run->remote;
 	if (run->routes == NULL) {
 		g_autoptr(GError) error = NULL;
 		if (!mm_deliver_run_use_online(run, NULL, &error)) {
@@ -295,10 +314,83 @@ run_remote(MmDeliverRun *run)
 		if (!run->remote_said)
 			mm_log(LOG_NOTICE, "remote recipients stay queued: no online route");
 		run->remote_said = TRUE;
-		return NULL;
+		return FALSE;
 	}
-	run->remote = mm_remote_run_new(run->conf, run->routes);
-	return run->remote;
+	return TRUE;
+}
+
+/* Whether the run's remote deliveries belong in a worker: the code
+ * that reads the relays' replies must not run as root. */
+static gboolean
+run_wants_worker(const MmDeliverRun *run)
+{
+	switch (run->worker_mode) {
+	case MM_DELIVER_WORKER_OFF:
+		return FALSE;
+	case MM_DELIVER_WORKER_ON:
+	case MM_DELIVER_WORKER_SAME_IDS:
+		return TRUE;
+	case MM_DELIVER_WORKER_AUTO:
+	default:
+		return geteuid() == 0 && !run->conf->run_as_user;
+	}
+}
+
+/* The worker of the run, started at the first remote recipient; NULL
+ * when it could not be (logged once; the run does not try again). */
+static MmRemoteWorker *
+run_worker(MmDeliverRun *run)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (run->worker != NULL || run->worker_failure != NULL)
+		return run->worker;
+	if (run->worker_mode == MM_DELIVER_WORKER_SAME_IDS) {
+		run->worker = mm_remote_worker_start(run->conf, run->routes, NULL, &error);
+	} else {
+		struct passwd *pw = getpwnam(MM_USER);
+		struct group *gr = getgrnam(MM_GROUP);
+		if (pw == NULL || gr == NULL) {
+			g_set_error(&error, MM_ERROR, MM_ERROR_CONFIG,
+			            "remote delivery worker not started: no user %s or group %s", MM_USER,
+			            MM_GROUP);
+		} else {
+			MmRemoteWorkerIds ids = { .uid = pw->pw_uid, .gid = gr->gr_gid, .user = MM_USER };
+			run->worker = mm_remote_worker_start(run->conf, run->routes, &ids, &error);
+		}
+	}
+	if (run->worker == NULL) {
+		run->worker_failure = g_strdup(error->message);
+		mm_log(LOG_ERR, "%s; remote recipients wait for the next run", error->message);
+	}
+	return run->worker;
+}
+
+/* Fills @rcpts for @msg: through the run's worker, or in this process
+ * with the run's own sessions. */
+static void
+remote_hand_over(MmDeliverRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, guint n)
+{
+	MmRemoteWorker *worker;
+
+	if (!run_wants_worker(run)) {
+		if (run->remote == NULL)
+			run->remote = mm_remote_run_new(run->conf, run->routes);
+		mm_remote_deliver_message(run->remote, msg, rcpts, n);
+		return;
+	}
+	worker = run_worker(run);
+	if (worker == NULL) {
+		/* fail closed: never as root instead */
+		for (guint i = 0; i < n; i++) {
+			rcpts[i].status = MM_REMOTE_DEFERRED;
+			rcpts[i].reason = g_strdup(run->worker_failure);
+		}
+		return;
+	}
+	/* a worker that fails is logged and given up by the call itself;
+	 * its recipients come back deferred */
+	mm_remote_worker_deliver(worker, msg, rcpts, n, NULL);
 }
 
 /* TRUE when @text is an SMTP reply ("550 5.1.1 ...") rather than an
@@ -317,13 +409,11 @@ is_smtp_reply(const char *text)
 static void
 deliver_remote(MmDeliverRun *run, const MmMessage *msg, GPtrArray *targets)
 {
-	MmRemoteRun *remote;
 	g_autofree MmRemoteRcpt *rcpts = NULL;
 
 	if (targets->len == 0)
 		return;
-	remote = run_remote(run);
-	if (remote == NULL) {
+	if (!run_has_routes(run)) {
 		for (guint i = 0; i < targets->len; i++)
 			((Target *)targets->pdata[i])->outcome = OUTCOME_WAITING;
 		mm_debug(1, "%s: %u remote recipient(s) wait for a route", msg->uid, targets->len);
@@ -333,7 +423,7 @@ deliver_remote(MmDeliverRun *run, const MmMessage *msg, GPtrArray *targets)
 	rcpts = g_new0(MmRemoteRcpt, targets->len);
 	for (guint i = 0; i < targets->len; i++)
 		rcpts[i].address = ((Target *)targets->pdata[i])->result->rcpt->address;
-	mm_remote_deliver_message(remote, msg, rcpts, targets->len);
+	remote_hand_over(run, msg, rcpts, targets->len);
 
 	for (guint i = 0; i < targets->len; i++) {
 		Target *t = targets->pdata[i];

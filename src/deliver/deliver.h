@@ -71,7 +71,7 @@ typedef struct MmDeliverRun MmDeliverRun;
  * then the connection online_query names), found when the first
  * remote recipient comes up; when they cannot be found that is logged
  * once and the remote recipients wait. Free with mm_deliver_run_free(),
- * which ends the run's SMTP sessions (QUIT). */
+ * which ends the run's SMTP sessions (QUIT) and its remote worker. */
 MmDeliverRun *mm_deliver_run_new(const MmConf *conf);
 void mm_deliver_run_free(MmDeliverRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmDeliverRun, mm_deliver_run_free)
@@ -93,6 +93,25 @@ void mm_deliver_run_set_routes(MmDeliverRun *run, GPtrArray *routes);
  * when @req->only is no query_routes name, MM_ERROR_CONFIG for a route
  * file that does not load or an online_query that is no command. */
 gboolean mm_deliver_run_use_online(MmDeliverRun *run, const MmOnlineRequest *req, GError **error);
+
+/* Where remote deliveries run. The code that reads the relays'
+ * replies never runs as root: a root process hands them to one worker
+ * process per run, which becomes the mail user (MM_USER, MM_GROUP) for
+ * good before it opens a connection and keeps the run's sessions
+ * (remote_worker.h). When the worker cannot be started, or dies, or
+ * misbehaves, the remote recipients it did not answer for are
+ * deferred: never delivered as root instead. */
+typedef enum {
+	MM_DELIVER_WORKER_AUTO,     /* a worker when root and not run_as_user (the default) */
+	MM_DELIVER_WORKER_OFF,      /* in this process */
+	MM_DELIVER_WORKER_ON,       /* a worker as the mail user, whoever we are (fails
+	                             * unless root) */
+	MM_DELIVER_WORKER_SAME_IDS, /* a worker that keeps our ids: the worker path
+	                             * without root, for tests */
+} MmDeliverWorker;
+
+/* Call it before the first delivery. */
+void mm_deliver_run_set_worker(MmDeliverRun *run, MmDeliverWorker mode);
 
 /* With FALSE, local results (mailboxes, MDAs, pipes, log_user's copy)
  * are not tried and stay pending: -qo sends remote mail only, as 1.0
