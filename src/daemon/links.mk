@@ -7,4 +7,7 @@ libmasqmail_a_SOURCES += src/daemon/links.c src/daemon/links.h
 dist_noinst_DATA += tests/netns/daemon-lib.sh
 TESTS += \
 	tests/netns/daemon-dialup.sh \
-	tests/netns/daemon-hangup.sh
+	tests/netns/daemon-hangup.sh \
+	tests/netns/daemon-flapping.sh \
+	tests/netns/daemon-providers.sh \
+	tests/netns/daemon-gateway.sh

@@ -25,7 +25,7 @@ assert_status 0 $? "a message is queued"
 dl_daemon
 mm_wait_for "grep -q 'link: profile isp offline' '$DL_LOG'" 5
 assert_contains "$(dl_log)" "link: profile isp offline: ppp0 is down" "offline at start, with the reason"
-dl_assert_status "isp" "link: profile isp offline" "--status shows the provider offline before the dial-up"
+dl_assert_status "profile isp: offline: ppp0 is down" "link: profile isp offline" "--status shows the provider offline before the dial-up"
 
 dl_dial ppp0 10.0.0.1 10.0.0.2
 mm_wait_for "grep -q 'ppp0 has no default route' '$DL_LOG'" 5
@@ -45,7 +45,9 @@ assert_contains "$log" "run: isp started pid=" "a run through the provider start
 assert_contains "$log" "run: isp finished messages=1 delivered=1 deferred=0 failed=0" "and ended with its figures"
 mm_wait_for "[ -z \"\$(mm_queued_ids)\" ]" 5
 assert_eq "$(mm_queued_ids)" "" "the queue is empty"
-dl_assert_status "ppp0" "link: profile isp online via ppp0" "--status shows the provider online via ppp0"
+dl_assert_status " via ppp0" "link: profile isp online via ppp0" "--status shows the provider online via ppp0"
+dl_assert_status "run isp: last=" "run: isp finished" "--status shows the provider's last run"
+dl_assert_status "delivered=1 deferred=0 failed=0" "run: isp finished" "with its figures"
 
 # while online, mail accepted by SMTP goes out at once, through the provider
 swaks --server 127.0.0.1 --port "$DL_SMTP_PORT" --helo client.test --from "$MM_USER@test.example" \
