@@ -8,3 +8,10 @@ libmasqmail_a_SOURCES += src/cli/status_cmd.c
 TESTS += \
 	tests/integration/control-socket.sh \
 	tests/integration/control-handover.sh
+
+check_PROGRAMS += tests/unit/test-profiles tests/unit/test-status
+tests_unit_test_profiles_SOURCES = tests/unit/test-profiles.c
+tests_unit_test_profiles_LDADD = $(mm_test_ldadd)
+tests_unit_test_status_SOURCES = tests/unit/test-status.c
+tests_unit_test_status_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-profiles tests/unit/test-status
