@@ -11,3 +11,7 @@ TESTS += \
 	tests/netns/daemon-flapping.sh \
 	tests/netns/daemon-providers.sh \
 	tests/netns/daemon-gateway.sh
+
+# Not a test: the time from `ip route add default dev ppp0` to the relay
+# seeing the daemon's connection and its first message.
+dist_noinst_SCRIPTS += tests/bench/linkup-delivery.sh

@@ -9,7 +9,8 @@
 #   dl_setup                     mm_setup, relay program, daemon options
 #   dl_relay NAME ADDR           relay NAME on ADDR:$DL_PORT; messages in
 #                                $T/NAME/msg.*, one line per connection in
-#                                $T/NAME/connections ("connect EPOCH");
+#                                $T/NAME/connections ("connect EPOCH",
+#                                and "message EPOCH" for each message);
 #                                while $T/NAME/slow exists it reads the
 #                                message data slowly (4 KB per 50 ms)
 #   dl_route NAME TEXT           writes $T/NAME.route
@@ -36,6 +37,9 @@ count = [0]
 lock = threading.Lock()
 
 def serve(conn):
+    # replies to pipelined commands go in separate writes: without
+    # this, Nagle would hold each one for the client's delayed ACK
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     f = conn.makefile("rb")
     def say(text):
         conn.sendall((text + "\r\n").encode())
@@ -77,6 +81,8 @@ def serve(conn):
                 out.write(b"\n")
                 out.write(b"".join(data))
             os.rename(name + ".tmp", name)
+            with open(os.path.join(d, "connections"), "a") as log:
+                log.write("message %.6f\n" % time.time())
             say("250 queued")
         elif verb == "RSET":
             mail, rcpts = None, []
