@@ -15,3 +15,5 @@ tests_unit_test_profiles_LDADD = $(mm_test_ldadd)
 tests_unit_test_status_SOURCES = tests/unit/test-status.c
 tests_unit_test_status_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-profiles tests/unit/test-status
+# needs root and network namespaces; nd-dialer comes from netdetect/local.mk
+TESTS += tests/netns/status-dialup.sh
