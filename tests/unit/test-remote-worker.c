@@ -684,6 +684,28 @@ test_deliver_killed(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(uucp_count(fx), ==, 2);
 }
 
+/* A message larger than any socket buffer goes to the worker and
+ * through the route whole. */
+static void
+test_deliver_large(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autofree char *uid = NULL, *path = g_build_filename(fx->out, "uucp", NULL), *text = NULL;
+	MmDeliverReport report;
+
+	for (guint i = 0; i < 50000; i++)
+		g_string_append_printf(body, "line %06u of a message that does not fit in one buffer\n", i);
+	write_uucp_route(fx);
+	fixture_run(fx, test_worker_mode());
+	uid = queue(fx, "far@uucp.example", body->str);
+	deliver(fx, uid, &report);
+	g_assert_true(report.removed);
+	text = read_text(path);
+	g_assert_nonnull(strstr(text, "line 000000 of"));
+	g_assert_nonnull(strstr(text, "line 049999 of a message that does not fit in one buffer\n"));
+	g_assert_cmpuint(strlen(text), >, body->len);
+}
+
 /* As root without run_as_user the run picks the worker by itself. */
 static void
 test_deliver_auto(Fixture *fx, gconstpointer data)
@@ -865,6 +887,7 @@ main(int argc, char **argv)
 		g_test_add(path, Fixture, &outcome_cases[i], fixture_setup, test_deliver_same, fixture_teardown);
 	}
 	ADD("/remote-worker/deliver/killed", test_deliver_killed);
+	ADD("/remote-worker/deliver/large", test_deliver_large);
 	ADD("/remote-worker/deliver/auto-as-root", test_deliver_auto);
 	ADD("/remote-worker/start/locks-released", test_locks_released);
 	g_test_add_func("/remote-worker/start/cannot-drop", test_start_cannot_drop);
