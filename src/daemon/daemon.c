@@ -255,10 +255,10 @@ close_parent_fds(Daemon *d)
 }
 
 /* Runs in the forked child; never returns. Everything it uses lives in
- * its own main context: what the parent has in the default one is not
- * the child's business. */
+ * its own main context @ctx: what the parent has in the default one is
+ * not the child's business. */
 static void G_GNUC_NORETURN
-smtp_child_main(Daemon *d, int queue_fd)
+smtp_child_main(Daemon *d, int queue_fd, GMainContext *ctx)
 {
 	g_autoptr(GError) error = NULL;
 	Child ch = { .listeners = d->listeners, .quiet_fd = -1 };
@@ -287,7 +287,7 @@ smtp_child_main(Daemon *d, int queue_fd)
 		mm_log(LOG_ERR, "smtp: cannot give up root: %s", error->message);
 		_exit(EX_OSERR);
 	}
-	ch.ctx = g_main_context_new();
+	ch.ctx = ctx;
 	ch.loop = g_main_loop_new(ch.ctx, FALSE);
 	cfg.context = ch.ctx;
 	ch.srv = mm_smtp_server_new(&cfg);
@@ -481,14 +481,22 @@ start_smtp_child(Daemon *d)
 	int fds[2];
 	pid_t pid;
 
+	GMainContext *ctx;
+
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		mm_log(LOG_ERR, "smtp: pipe: %s", g_strerror(errno));
 		d->restart_id = g_timeout_add_seconds(SMTP_RESTART_SECS, on_restart, d);
 		return;
 	}
+	/* Made before the fork: GLib's worker thread (signals, child
+	 * watches) may hold the lock of its list of contexts at the moment
+	 * we fork, and the child, which has no such thread, would wait for
+	 * it forever in g_main_context_new(). */
+	ctx = g_main_context_new();
 	pid = fork();
 	if (pid < 0) {
 		mm_log(LOG_ERR, "smtp: fork: %s", g_strerror(errno));
+		g_main_context_unref(ctx);
 		close(fds[0]);
 		close(fds[1]);
 		d->restart_id = g_timeout_add_seconds(SMTP_RESTART_SECS, on_restart, d);
@@ -496,8 +504,9 @@ start_smtp_child(Daemon *d)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		smtp_child_main(d, fds[1]);
+		smtp_child_main(d, fds[1], ctx);
 	}
+	g_main_context_unref(ctx);
 	close(fds[1]);
 	g_unix_set_fd_nonblocking(fds[0], TRUE, NULL);
 	sc = g_new0(SmtpChild, 1);
