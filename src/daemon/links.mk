@@ -10,7 +10,8 @@ TESTS += \
 	tests/netns/daemon-hangup.sh \
 	tests/netns/daemon-flapping.sh \
 	tests/netns/daemon-providers.sh \
-	tests/netns/daemon-gateway.sh
+	tests/netns/daemon-gateway.sh \
+	tests/netns/daemon-retry.sh
 
 # Not a test: the time from `ip route add default dev ppp0` to the relay
 # seeing the daemon's connection and its first message.

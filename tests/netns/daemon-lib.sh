@@ -12,7 +12,9 @@
 #                                $T/NAME/connections ("connect EPOCH",
 #                                and "message EPOCH" for each message);
 #                                while $T/NAME/slow exists it reads the
-#                                message data slowly (4 KB per 50 ms)
+#                                message data slowly (a line per 50 ms);
+#                                while $T/NAME/busy exists it defers
+#                                every recipient (451)
 #   dl_route NAME TEXT           writes $T/NAME.route
 #   dl_queue FROM RCPT           queues stdin with -odq
 #   dl_daemon                    starts the daemon (SMTP on loopback)
@@ -57,8 +59,13 @@ def serve(conn):
             mail, rcpts = cmd[10:], []
             say("250 ok")
         elif verb == "RCPT":
+            if os.path.exists(os.path.join(d, "busy")):
+                say("451 4.3.0 busy, try later")
+                continue
             rcpts.append(cmd[8:])
             say("250 ok")
+        elif verb == "DATA" and not rcpts:
+            say("554 5.5.1 no valid recipients")
         elif verb == "DATA":
             say("354 go on")
             data = []
