@@ -4,7 +4,8 @@
 # through the provider's relay and with the provider's From rewriting;
 # mail accepted by SMTP while online goes out at once through it; a
 # daemon started while the link is up delivers at once. The log shows
-# each transition and each run with its figures.
+# each transition and each run with its figures; a reload keeps the
+# provider online.
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 . "$MM_TOP_SRCDIR/tests/netns/netns.sh"
 . "$MM_TOP_SRCDIR/tests/netns/daemon-lib.sh"
@@ -48,6 +49,12 @@ assert_eq "$(mm_queued_ids)" "" "the queue is empty"
 dl_assert_status " via ppp0" "link: profile isp online via ppp0" "--status shows the provider online via ppp0"
 dl_assert_status "run isp: last=" "run: isp finished" "--status shows the provider's last run"
 dl_assert_status "delivered=1 deferred=0 failed=0" "run: isp finished" "with its figures"
+
+# a reload keeps the provider online, with no new run
+kill -HUP "$DL_DAEMON_PID"
+mm_wait_for "grep -q 'configuration reloaded' '$DL_LOG'" 5
+assert_contains "$(dl_log)" "configuration reloaded" "SIGHUP reloads the configuration"
+assert_eq "$(grep -c 'run: isp started' "$DL_LOG")" 1 "the reload starts no run"
 
 # while online, mail accepted by SMTP goes out at once, through the provider
 swaks --server 127.0.0.1 --port "$DL_SMTP_PORT" --helo client.test --from "$MM_USER@test.example" \
