@@ -518,7 +518,11 @@ authenticate(MmSmtpClient *c, const MmSmtpClientOptions *opts, GError **error)
 	if (opts->auth == MM_SMTP_AUTH_NONE)
 		return TRUE;
 	mech = names[opts->auth];
-	if (c->tls == NULL && !c->loopback && !opts->auth_allow_plaintext)
+	/* PLAIN and LOGIN carry the password itself; CRAM-MD5 only a keyed
+	 * hash of it, and 1.0 used it on connections without TLS, so only
+	 * the first two wait for auth_allow_plaintext (masqmail.route(5)) */
+	if (opts->auth != MM_SMTP_AUTH_CRAM_MD5 && c->tls == NULL && !c->loopback &&
+	    !opts->auth_allow_plaintext)
 		return fail_conn(c, error,
 		                 "refusing to send AUTH %s credentials without TLS (set tls, or "
 		                 "auth_allow_plaintext to allow it)",
