@@ -29,3 +29,11 @@ TESTS += \
 	tests/integration/route-partial.sh \
 	tests/integration/route-pipe-wrapper.sh \
 	tests/integration/route-thousand.sh
+
+# TLS and AUTH to a relay through a permanent route, with real mail
+dist_noinst_DATA += \
+	tests/integration/route-tls-lib.sh \
+	tests/integration/route-tls-relay.py
+TESTS += \
+	tests/integration/route-tls.sh \
+	tests/integration/route-auth.sh
