@@ -65,7 +65,8 @@ typedef struct {
 	MmSmtpAuthMech auth;
 	const char *auth_login;
 	const char *auth_secret;
-	/* send credentials without TLS to a host that is not loopback */
+	/* send PLAIN or LOGIN credentials without TLS to a host that is not
+	 * loopback (CRAM-MD5 sends only a keyed hash and needs no TLS) */
 	gboolean auth_allow_plaintext;
 
 	/* time limits in seconds, 0 for the default (limits.h, RFC 5321

@@ -8,12 +8,7 @@
 #
 # Credentials never go in clear to a host that is not a loopback
 # address unless auth_allow_plaintext says so; on loopback nobody else
-# sees the traffic, so there PLAIN may go without TLS. The rule is
-# shown with a relay on an address of this host that is not loopback
-# (the kernel still carries it locally, but masqmail judges the
-# address); a host that has none leaves that part to the unit tests
-# /smtp/client/open/auth-cleartext-refused and .../auth-cleartext-allowed,
-# which use a connection that is not loopback.
+# sees the traffic, so there PLAIN may go without TLS.
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 . "$MM_TOP_SRCDIR/tests/integration/route-lib.sh"
 . "$MM_TOP_SRCDIR/tests/integration/route-tls-lib.sh"
@@ -96,57 +91,11 @@ assert_eq "$(rt_sessions pl)" "tls=no auth=user cert=-" "PLAIN on loopback witho
 assert_eq "$(rt_auth pl)" "mech=PLAIN user=user ok=yes" "PLAIN on loopback without TLS: the relay checked it"
 rt_drop
 
-# To an address that is not loopback: PLAIN and LOGIN only with
-# auth_allow_plaintext; CRAM-MD5 sends no password, so it may go
-# (masqmail.route(5), auth_name)
-addr=$(ip -o -4 addr show scope global 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')
-if [ -n "$addr" ]; then
-	rt_relay far plain --host "$addr" --user user --secret 'secret word'
-	n=0
-	for mech in plain login; do
-		MECH=$(echo "$mech" | tr a-z A-Z)
-		rt_route "mail_host = \"$addr:$far_PORT\"
-tls = opportunistic
-auth_name = $mech
-auth_login = user
-auth_secret = \"secret word\""
-		rt_send "far-$mech"
-		assert_contains "$(cat "$T/run.out")" "$RT_ID == far-$mech@remote.example deferred: " \
-			"$MECH in clear to $addr: deferred"
-		assert_contains "$(cat "$T/run.out")" "refusing to send AUTH $MECH credentials without TLS" \
-			"$MECH in clear to $addr: the log says why"
-		assert_eq "$(rt_auth far)" "" "$MECH in clear to $addr: the relay saw no credentials"
-		assert_eq "$(route_count far)" "$n" "$MECH in clear to $addr: nothing sent"
-		rt_route "mail_host = \"$addr:$far_PORT\"
-tls = opportunistic
-auth_name = $mech
-auth_login = user
-auth_secret = \"secret word\"
-auth_allow_plaintext = true"
-		route_run
-		n=$((n + 1))
-		assert_contains "$(cat "$T/run.out")" "=> far-$mech@remote.example route=relay " \
-			"$MECH in clear to $addr with auth_allow_plaintext: delivered"
-		assert_eq "$(tail -1 "$T/far/auth")" "mech=$MECH user=user ok=yes" \
-			"$MECH in clear to $addr with auth_allow_plaintext: the relay checked it"
-		assert_eq "$(route_count far)" "$n" "$MECH in clear to $addr with auth_allow_plaintext: the relay has it once"
-		rt_drop
-		: >"$T/far/auth"
-		: >"$T/far/sessions"
-	done
-	rt_route "mail_host = \"$addr:$far_PORT\"
-tls = opportunistic
-auth_name = cram-md5
-auth_login = user
-auth_secret = \"secret word\""
-	rt_send far-cram-md5
-	assert_contains "$(cat "$T/run.out")" "=> far-cram-md5@remote.example route=relay " \
-		"CRAM-MD5 in clear to $addr: delivered"
-	assert_eq "$(tail -1 "$T/far/auth")" "mech=CRAM-MD5 user=user ok=yes" "CRAM-MD5 in clear to $addr: the relay checked it"
-	assert_eq "$(tail -1 "$T/far/sessions")" "tls=no auth=user cert=-" "CRAM-MD5 in clear to $addr: in clear, as the user"
-	rt_drop
-else
-	echo "# this host has no address that is not loopback: the clear-text rule is left to the unit tests"
-fi
+# The rule for addresses that are not loopback (PLAIN and LOGIN only
+# with auth_allow_plaintext, CRAM-MD5 always) is left to the unit tests
+# /smtp/client/open/auth-cleartext-refused and .../auth-cleartext-allowed:
+# a scenario would have to send to an address of this machine that is
+# not loopback, and the tests send nothing beyond loopback and network
+# namespaces of their own.
 
 mm_pass
