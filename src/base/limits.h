@@ -31,6 +31,11 @@
 #define MM_SMTP_SHUTDOWN_GRACE_SECS 30
 /* a TLS handshake of the server, start to end */
 #define MM_SMTP_TLS_HANDSHAKE_SECS 60
+/* the reverse and forward lookup of a client's name, together; a
+ * message that waits for the name waits no longer than this */
+#define MM_SMTP_CLIENT_NAME_MS 5000
+/* input a session holds while its message waits for the client's name */
+#define MM_SMTP_HELD_INPUT_MAX (64 * 1024)
 
 /* a header field as stored (all folded lines); longer ones are cut */
 #define MM_HEADER_MAX (64 * 1024)

@@ -4,6 +4,11 @@
  * and timers. It never interprets a byte of input: that is session.c.
  * No callback blocks, except the commit of an accepted message (the
  * spool's fsync), which must finish before the 250 anyway.
+ *
+ * The client's name comes from GResolver, asynchronously, in the
+ * server's main context. The server gets its resolver only when the
+ * first client connects: in the daemon that is in the SMTP child, so
+ * the resolver's threads are started after the fork, never before.
  */
 #include "config.h"
 
@@ -34,12 +39,31 @@ struct _MmSmtpServer {
 	guint grace_id;
 	GSourceFunc done;
 	gpointer done_data;
+	GResolver *resolver;      /* NULL until the first lookup */
 };
 
+typedef struct _Conn Conn;
+
+/* One client's name lookup. The resolver's callbacks own it; a
+ * connection that is done with it first only cuts it loose (c = NULL)
+ * and cancels it. */
 typedef struct {
+	Conn *c;
+	GResolver *resolver;
+	GInetAddress *address;    /* the client's */
+	GCancellable *cancel;
+	char *name;               /* from the reverse lookup, to be confirmed */
+} NameLookup;
+
+struct _Conn {
 	MmSmtpServer *srv;
 	int fd;
 	char *address;
+	char *name;               /* confirmed host name, or NULL */
+	gboolean may_relay;
+	gboolean connect_logged;
+	NameLookup *lookup;       /* while the name is looked up */
+	guint lookup_timer_id;
 	MmSmtpSession *session;
 	MmTls *tls;
 	gboolean handshaking;
@@ -52,7 +76,7 @@ typedef struct {
 	guint delay_id;           /* after a failed AUTH: neither read nor write */
 	guint greet_id;
 	gboolean closing;         /* write what is left, then close */
-} Conn;
+};
 
 static void conn_update(Conn *c);
 static void conn_close(Conn *c);
@@ -282,7 +306,7 @@ conn_read(Conn *c)
 		gsize got = 0;
 
 		if (c->closing || c->delay_id || mm_smtp_session_want_starttls(c->session) ||
-		    c->out->len >= MM_SMTP_OUTPUT_MAX)
+		    mm_smtp_session_want_name(c->session) || c->out->len >= MM_SMTP_OUTPUT_MAX)
 			return TRUE;
 		if (c->tls) {
 			g_autoptr(GError) error = NULL;
@@ -378,7 +402,7 @@ conn_update(Conn *c)
 			conn_update(c);
 			return;
 		}
-		if (!c->closing && c->out->len < MM_SMTP_OUTPUT_MAX)
+		if (!c->closing && c->out->len < MM_SMTP_OUTPUT_MAX && !mm_smtp_session_want_name(c->session))
 			cond |= G_IO_IN;
 		/* decrypted data may wait in the TLS session, not the socket */
 		if (c->tls && (cond & G_IO_IN) && mm_tls_pending(c->tls)) {
@@ -411,8 +435,45 @@ check_done(MmSmtpServer *srv)
 }
 
 static void
+lookup_free(NameLookup *l)
+{
+	g_object_unref(l->resolver);
+	g_object_unref(l->address);
+	g_object_unref(l->cancel);
+	g_free(l->name);
+	g_free(l);
+}
+
+/* Lets the lookup run out on its own: its callback frees it. */
+static void
+conn_drop_lookup(Conn *c)
+{
+	NameLookup *l = c->lookup;
+	g_autoptr(GCancellable) cancel = NULL;
+
+	clear_source(c->srv, &c->lookup_timer_id);
+	if (!l)
+		return;
+	c->lookup = NULL;
+	l->c = NULL;
+	cancel = g_object_ref(l->cancel);
+	g_cancellable_cancel(cancel);
+}
+
+static void
+conn_log_connect(Conn *c)
+{
+	if (c->connect_logged)
+		return;
+	c->connect_logged = TRUE;
+	mm_log(LOG_INFO, "%s: connect client=%s name=%s relay=%s", mm_smtp_session_id(c->session), c->address,
+	       c->name ? c->name : "unknown", c->may_relay ? "yes" : "no");
+}
+
+static void
 conn_free(Conn *c)
 {
+	conn_drop_lookup(c);
 	clear_source(c->srv, &c->watch_id);
 	clear_source(c->srv, &c->timer_id);
 	clear_source(c->srv, &c->delay_id);
@@ -425,6 +486,7 @@ conn_free(Conn *c)
 	mm_smtp_session_free(c->session);
 	g_byte_array_unref(c->out);
 	g_free(c->address);
+	g_free(c->name);
 	g_free(c);
 }
 
@@ -436,6 +498,7 @@ conn_close(Conn *c)
 
 	if (!g_hash_table_steal(srv->conns, c))
 		return;
+	conn_log_connect(c);
 	mm_log(LOG_INFO, "%s: disconnect client=%s", mm_smtp_session_id(c->session), c->address);
 	n = GPOINTER_TO_UINT(g_hash_table_lookup(srv->per_address, c->address));
 	if (n <= 1)
@@ -455,6 +518,125 @@ on_greet(gpointer data)
 	conn_take_output(c);
 	conn_update(c);
 	return G_SOURCE_REMOVE;
+}
+
+/* ---- the client's name ----------------------------------------------- */
+
+/* A name worth a forward lookup: letters, digits and hyphens in dotted
+ * labels (RFC 1123 2.1), and not an address in disguise, which would
+ * "resolve" to itself and so confirm anything. */
+static gboolean
+plausible_host_name(const char *name)
+{
+	gsize len = strlen(name);
+
+	if (len == 0 || len > MM_DOMAIN_MAX || g_hostname_is_ip_address(name))
+		return FALSE;
+	for (const char *label = name; *label;) {
+		gsize n = strcspn(label, ".");
+		/* RFC 1035 2.3.4: labels of 63 octets at most */
+		if (n == 0 || n > 63 || label[0] == '-' || label[n - 1] == '-')
+			return FALSE;
+		for (gsize i = 0; i < n; i++)
+			if (!g_ascii_isalnum(label[i]) && label[i] != '-')
+				return FALSE;
+		label += n;
+		if (*label == '.')
+			label++;
+	}
+	return TRUE;
+}
+
+/* The name is known (or known to be unknown): the session may go on. */
+static void
+conn_settle_name(Conn *c, const char *name, const char *why)
+{
+	conn_drop_lookup(c);
+	g_free(c->name);
+	c->name = g_strdup(name);
+	if (!name)
+		mm_debug(3, "%s: no name for client=%s: %s", mm_smtp_session_id(c->session), c->address, why);
+	conn_log_connect(c);
+	mm_smtp_session_set_peer_name(c->session, name);
+	conn_take_output(c);
+	if (c->srv->stopping && !mm_smtp_session_in_transaction(c->session))
+		mm_smtp_session_abort(c->session, "4.3.2", "service shutting down");
+	conn_take_output(c);
+	conn_update(c);
+}
+
+static gboolean
+on_name_timeout(gpointer data)
+{
+	Conn *c = data;
+
+	c->lookup_timer_id = 0;
+	conn_settle_name(c, NULL, "no answer in time");
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_forward_lookup(GObject *src, GAsyncResult *res, gpointer data)
+{
+	NameLookup *l = data;
+	g_autoptr(GError) error = NULL;
+	GList *addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(src), res, &error);
+	gboolean confirmed = FALSE;
+
+	for (GList *a = addrs; a && !confirmed; a = a->next)
+		confirmed = g_inet_address_equal(a->data, l->address);
+	g_resolver_free_addresses(addrs);
+	if (l->c)
+		conn_settle_name(l->c, confirmed ? l->name : NULL,
+		                 error ? error->message : "the name does not lead back to the address");
+	lookup_free(l);
+}
+
+static void
+on_reverse_lookup(GObject *src, GAsyncResult *res, gpointer data)
+{
+	NameLookup *l = data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *name = g_resolver_lookup_by_address_finish(G_RESOLVER(src), res, &error);
+	GMainContext *ctx;
+
+	if (!l->c || !name || !plausible_host_name(name)) {
+		if (l->c)
+			conn_settle_name(l->c, NULL, error ? error->message : "the reverse lookup gave no host name");
+		lookup_free(l);
+		return;
+	}
+	/* Forward-confirmed, as Postfix does: anyone who controls the
+	 * reverse zone of an address can name it anything. */
+	l->name = g_steal_pointer(&name);
+	ctx = l->c->srv->cfg.context;
+	g_main_context_push_thread_default(ctx);
+	g_resolver_lookup_by_name_async(l->resolver, l->name, l->cancel, on_forward_lookup, l);
+	g_main_context_pop_thread_default(ctx);
+}
+
+/* Starts looking up the name of @c's client at @address; the answer,
+ * or MM_SMTP_CLIENT_NAME_MS without one, settles it. */
+static void
+conn_start_name_lookup(Conn *c, GInetAddress *address)
+{
+	MmSmtpServer *srv = c->srv;
+	NameLookup *l = g_new0(NameLookup, 1);
+	guint ms = srv->cfg.name_lookup_ms ? srv->cfg.name_lookup_ms : MM_SMTP_CLIENT_NAME_MS;
+
+	if (!srv->resolver)
+		srv->resolver = srv->cfg.resolver ? g_object_ref(srv->cfg.resolver) : g_resolver_get_default();
+	l->c = c;
+	l->resolver = g_object_ref(srv->resolver);
+	l->address = g_object_ref(address);
+	l->cancel = g_cancellable_new();
+	c->lookup = l;
+	c->lookup_timer_id = add_timeout_ms(srv, ms, on_name_timeout, c);
+	/* The answer is delivered in the context that is the thread's
+	 * default when the lookup starts. */
+	g_main_context_push_thread_default(srv->cfg.context);
+	g_resolver_lookup_by_address_async(l->resolver, address, l->cancel, on_reverse_lookup, l);
+	g_main_context_pop_thread_default(srv->cfg.context);
 }
 
 /* Best effort: a one-line refusal on a socket we then close. */
@@ -481,6 +663,7 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 		.user_data = srv->cfg.user_data,
 	};
 	g_autofree char *id = NULL;
+	g_autoptr(GInetAddress) inet = address ? g_inet_address_new_from_string(address) : NULL;
 	guint per;
 	Conn *c;
 
@@ -513,15 +696,21 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 	peer.address = address;
 	peer.loopback = loopback;
 	peer.may_relay = srv->cfg.relay_nets && mm_relay_nets_contains(srv->cfg.relay_nets, address);
+	peer.name_pending = inet != NULL;
 
 	c = g_new0(Conn, 1);
 	c->srv = srv;
 	c->fd = fd;
 	c->address = g_steal_pointer(&address);
+	c->may_relay = peer.may_relay;
 	c->out = g_byte_array_new();
 	c->session = mm_smtp_session_new(&scfg, &peer);
 	g_hash_table_add(srv->conns, c);
-	mm_log(LOG_INFO, "%s: connect client=%s relay=%s", id, c->address, peer.may_relay ? "yes" : "no");
+	/* the connect line waits for the name, which rarely takes long */
+	if (inet)
+		conn_start_name_lookup(c, inet);
+	else
+		conn_log_connect(c);
 	conn_restart_timer(c);
 	if (conf->smtp_greeting_delay > 0) {
 		c->greet_id = add_timeout_s(srv, (guint)conf->smtp_greeting_delay, on_greet, c);
@@ -644,6 +833,7 @@ mm_smtp_server_free(MmSmtpServer *srv)
 	g_ptr_array_unref(srv->listen_ids);
 	g_hash_table_unref(srv->conns);
 	g_hash_table_unref(srv->per_address);
+	g_clear_object(&srv->resolver);
 	g_free(srv);
 }
 

@@ -7,12 +7,19 @@
  * sessions, in total and per client address. The protocol itself is
  * session.c; this file only moves bytes and keeps time.
  *
+ * It also looks up each client's name, without delaying the greeting:
+ * the reverse lookup of the address, then the forward lookup of that
+ * name, which must give the address back (a name the client's own DNS
+ * made up is not taken). Only a message that is complete before the
+ * answer waits for it, for at most MM_SMTP_CLIENT_NAME_MS; without a
+ * confirmed name, Received: says "unknown".
+ *
  * mm_smtp_server_run_stdio() is the same for one session on standard
  * input and output (-bs), blocking, in the calling process.
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "conf/conf.h"
 #include "smtp/relay.h"
@@ -30,6 +37,9 @@ typedef struct {
 	MmSmtpQueuedFunc on_queued;    /* after each committed message; may be NULL */
 	gpointer user_data;
 	GMainContext *context;         /* where the server's sources go; NULL: the default */
+	GResolver *resolver;           /* borrowed; NULL: g_resolver_get_default() at the first
+	                                * connection (in the process that serves it) */
+	guint name_lookup_ms;          /* 0: MM_SMTP_CLIENT_NAME_MS */
 } MmSmtpServerConfig;
 
 /* What the server needs from the configuration, loaded before the

@@ -18,4 +18,5 @@ TESTS += \
 	tests/integration/smtpd-relay.sh \
 	tests/integration/smtpd-wrapper.sh \
 	tests/integration/smtpd-limits.sh \
-	tests/integration/smtpd-early-talker.sh
+	tests/integration/smtpd-early-talker.sh \
+	tests/integration/smtpd-rdns.sh

@@ -71,6 +71,9 @@ struct _MmSmtpSession {
 
 	char *peer_address;
 	char *peer_name;
+	gboolean name_pending;  /* the caller still looks the name up */
+	gboolean waiting_name;  /* a complete message waits for the name */
+	GByteArray *held;       /* input that came while it waits */
 	gboolean loopback;
 	gboolean may_relay;
 
@@ -145,6 +148,8 @@ static void
 close_with(MmSmtpSession *s, const char *enh, const char *text)
 {
 	reply(s, 421, enh, "%s %s, closing connection", s->cfg.conf->host_name, text);
+	s->waiting_name = FALSE;
+	g_clear_pointer(&s->held, g_byte_array_unref);
 	reset_tx(s);
 	s->want_close = TRUE;
 	enter_state(s, ST_CLOSED);
@@ -186,6 +191,7 @@ mm_smtp_session_new(const MmSmtpSessionConfig *cfg, const MmSmtpPeer *peer)
 	                                          : MM_SPOOL_DATA_MAX;
 	s->peer_address = g_strdup(peer->address);
 	s->peer_name = g_strdup(peer->name);
+	s->name_pending = peer->name_pending && !peer->name;
 	s->loopback = peer->loopback;
 	s->may_relay = peer->may_relay;
 	s->line = g_byte_array_new();
@@ -203,6 +209,8 @@ mm_smtp_session_free(MmSmtpSession *s)
 	g_free(s->id);
 	g_free(s->peer_address);
 	g_free(s->peer_name);
+	if (s->held)
+		g_byte_array_unref(s->held);
 	g_free(s->helo);
 	g_free(s->tls_description);
 	g_free(s->auth_user);
@@ -271,7 +279,7 @@ mm_smtp_session_waiting_for(const MmSmtpSession *s)
 gboolean
 mm_smtp_session_in_transaction(const MmSmtpSession *s)
 {
-	return s->state == ST_MAIL || s->state == ST_DATA;
+	return s->state == ST_MAIL || s->state == ST_DATA || s->waiting_name;
 }
 
 void
@@ -292,6 +300,8 @@ mm_smtp_session_eof(MmSmtpSession *s)
 	if (s->tx)
 		mm_log(LOG_NOTICE, "%s: connection lost during the transaction, nothing queued", s->id);
 	reset_tx(s);
+	s->waiting_name = FALSE;
+	g_clear_pointer(&s->held, g_byte_array_unref);
 	s->want_close = TRUE;
 	enter_state(s, ST_CLOSED);
 }
@@ -944,8 +954,10 @@ refuse_text(MmSmtpSession *s, guint bad)
 		reply(s, 554, "5.6.1", "message refused: 8-bit text without BODY=8BITMIME");
 }
 
+/* Commits the complete, well-formed message of the transaction and
+ * answers it. */
 static void
-end_of_data(MmSmtpSession *s)
+commit_tx(MmSmtpSession *s)
 {
 	Tx *tx = s->tx;
 	g_autoptr(MmMessage) msg = mm_message_new();
@@ -955,7 +967,9 @@ end_of_data(MmSmtpSession *s)
 		.flags = s->cfg.conf->do_save_envelope_to ? MM_ACCEPT_SAVE_ENVELOPE_TO : 0,
 		.uid = getuid(),
 		.helo = s->helo,
-		.client_name = s->peer_name,
+		/* a network client without a confirmed name is "unknown"
+		 * (RFC 5321 4.4: the name, when there is one, and the address) */
+		.client_name = s->peer_name ? s->peer_name : s->peer_address ? "unknown" : NULL,
 		.client_address = s->peer_address,
 		.with = with_keyword(s),
 		.tls_cipher = s->tls_description,
@@ -965,13 +979,6 @@ end_of_data(MmSmtpSession *s)
 	gpointer commit_data = s->cfg.commit ? s->cfg.user_data : (gpointer)s->cfg.conf;
 	g_autofree char *sender = NULL;
 
-	enter_state(s, ST_READY);
-	if (tx->bad) {
-		mm_log(LOG_NOTICE, "%s: message refused bad=0x%x size=%" G_GINT64_FORMAT, s->id, tx->bad, tx->size);
-		refuse_text(s, tx->bad);
-		reset_tx(s);
-		return;
-	}
 	msg->return_path = mm_address_copy(tx->sender);
 	for (guint i = 0; i < tx->rcpts->len; i++)
 		g_ptr_array_add(msg->rcpts, mm_recipient_new(tx->rcpts->pdata[i]));
@@ -1001,6 +1008,66 @@ end_of_data(MmSmtpSession *s)
 	reset_tx(s);
 	if (s->cfg.on_queued)
 		s->cfg.on_queued(msg->uid, s->cfg.user_data);
+}
+
+static void
+end_of_data(MmSmtpSession *s)
+{
+	Tx *tx = s->tx;
+
+	enter_state(s, ST_READY);
+	if (tx->bad) {
+		mm_log(LOG_NOTICE, "%s: message refused bad=0x%x size=%" G_GINT64_FORMAT, s->id, tx->bad, tx->size);
+		refuse_text(s, tx->bad);
+		reset_tx(s);
+		return;
+	}
+	if (s->name_pending) {
+		/* The caller's lookup ends within MM_SMTP_CLIENT_NAME_MS, by
+		 * an answer or by giving up: then the message is committed. */
+		mm_debug(3, "%s: message waits for the client's name", s->id);
+		s->waiting_name = TRUE;
+		return;
+	}
+	commit_tx(s);
+}
+
+void
+mm_smtp_session_set_peer_name(MmSmtpSession *s, const char *name)
+{
+	g_autoptr(GByteArray) held = NULL;
+
+	s->name_pending = FALSE;
+	g_free(s->peer_name);
+	s->peer_name = g_strdup(name);
+	if (!s->waiting_name)
+		return;
+	s->waiting_name = FALSE;
+	commit_tx(s);
+	held = g_steal_pointer(&s->held);
+	if (held)
+		mm_smtp_session_feed(s, (const char *)held->data, held->len);
+}
+
+gboolean
+mm_smtp_session_want_name(const MmSmtpSession *s)
+{
+	return s->waiting_name;
+}
+
+/* Input that arrives while the message waits for the client's name:
+ * pipelined commands after the final dot (RFC 2920), kept for later. */
+static void
+hold_input(MmSmtpSession *s, const char *data, gsize len)
+{
+	if (!s->held)
+		s->held = g_byte_array_new();
+	if (s->held->len + len > MM_SMTP_HELD_INPUT_MAX) {
+		mm_log(LOG_NOTICE, "%s: too much input while the message waits for the client's name", s->id);
+		close_with(s, "4.7.0", "too much pipelined input");
+		return;
+	}
+	g_byte_array_append(s->held, (const guint8 *)data, len);
 }
 
 /* One line of message text, @n octets up to and including its LF. */
@@ -1118,6 +1185,10 @@ mm_smtp_session_feed(MmSmtpSession *s, const char *data, gsize len)
 		 * used (CVE-2011-0411); after the end nothing at all. */
 		if (s->want_close || s->want_starttls || s->state == ST_CLOSED)
 			return;
+		if (s->waiting_name) {
+			hold_input(s, data, len);
+			return;
+		}
 		nl = memchr(data, '\n', len);
 		take = nl ? (gsize)(nl - data) + 1 : len;
 		if (s->overlong) {

@@ -15,7 +15,9 @@
  * with 554 5.5.2 once the real end is seen, and nothing of it is queued.
  *
  * A message is committed to the spool (or handed to the configured
- * commit function) before its 250 is produced.
+ * commit function) before its 250 is produced. While the caller is
+ * still looking up the client's name, a complete message waits for it
+ * (Received: names the client), and so does the input after it.
  */
 #pragma once
 
@@ -31,6 +33,7 @@ typedef struct _MmSmtpSession MmSmtpSession;
 typedef struct {
 	const char *address;  /* the client's IP address as text; NULL for -bs */
 	const char *name;     /* its host name when known, else NULL */
+	gboolean name_pending; /* the name is being looked up: mm_smtp_session_set_peer_name() follows */
 	gboolean loopback;    /* a loopback connection or a local pipe: AUTH PLAIN/LOGIN without TLS */
 	gboolean may_relay;   /* in relay_networks (or -bs): remote recipients allowed */
 } MmSmtpPeer;
@@ -108,3 +111,15 @@ gboolean mm_smtp_session_in_transaction(const MmSmtpSession *s);
 void mm_smtp_session_abort(MmSmtpSession *s, const char *enhanced, const char *text);
 
 const char *mm_smtp_session_id(const MmSmtpSession *s);
+
+/* Settles the client's name that MmSmtpPeer.name_pending announced:
+ * @name is a host name already confirmed by the caller, or NULL when
+ * there is none (Received: then says "unknown"). A message that waits
+ * for it is committed now (its reply joins the output), and the input
+ * held meanwhile is acted on. Copies @name. */
+void mm_smtp_session_set_peer_name(MmSmtpSession *s, const char *name);
+
+/* TRUE while a complete message waits for the client's name: the
+ * caller should read no more input until mm_smtp_session_set_peer_name()
+ * (what it feeds meanwhile is held, up to MM_SMTP_HELD_INPUT_MAX). */
+gboolean mm_smtp_session_want_name(const MmSmtpSession *s);

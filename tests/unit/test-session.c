@@ -5,17 +5,28 @@
  * server must give, and how many messages end up committed. Every case
  * runs twice: the input in one piece (a pipelining client) and byte by
  * byte (the slowest network), which must give the same replies.
+ *
+ * The client's name in Received: is tested twice: the session alone,
+ * given the name late or not at all, and server.c's lookup through a
+ * loopback connection with a resolver of the test's making (and the
+ * system's own, for 127.0.0.1).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/limits.h"
 #include "queue/spool.h"
 #include "smtp/sasl.h"
+#include "smtp/server.h"
 #include "smtp/session.h"
 
 #define BASE_CONF                                                 \
@@ -554,7 +565,7 @@ test_message_content(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(m->received_host, ==, "192.0.2.7");
 	received = header_value(m, "Received");
 	g_assert_nonnull(received);
-	g_assert_nonnull(strstr(received, "from client.example ([192.0.2.7])"));
+	g_assert_nonnull(strstr(received, "from client.example (unknown [192.0.2.7])"));
 	g_assert_nonnull(strstr(received, "by mx.example.org with ESMTP"));
 	g_assert_nonnull(header_value(m, "Message-ID"));
 	g_assert_cmpstr(((MmHeader *)m->headers->pdata[0])->text, ==, received);
@@ -839,6 +850,472 @@ test_spool_unwritable(Fixture *f, gconstpointer data)
 	g_assert_false(g_file_test(spool, G_FILE_TEST_EXISTS));
 }
 
+/* ---- the client's name ------------------------------------------------ */
+
+#define TX "MAIL FROM:<a@sender.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n"
+
+typedef struct {
+	const char *label;
+	PeerKind peer;
+	const char *name;        /* known at the start */
+	gboolean pending;        /* looked up while the session runs */
+	gboolean settle_early;   /* the answer comes before the message ends */
+	const char *settled;     /* the answer */
+	const char *received;    /* in Received: */
+} NameCase;
+
+static const NameCase name_cases[] = {
+	{ "known", PEER_OUTSIDE, "client.lan", FALSE, FALSE, NULL, "from client.example (client.lan [192.0.2.7])" },
+	{ "none", PEER_OUTSIDE, NULL, FALSE, FALSE, NULL, "from client.example (unknown [192.0.2.7])" },
+	{ "pipe", PEER_PIPE, NULL, FALSE, FALSE, NULL, "from client.example\n\tby mx.example.org" },
+	{ "late-name", PEER_OUTSIDE, NULL, TRUE, FALSE, "mx.sender.example",
+	  "from client.example (mx.sender.example [192.0.2.7])" },
+	{ "late-none", PEER_OUTSIDE, NULL, TRUE, FALSE, NULL, "from client.example (unknown [192.0.2.7])" },
+	{ "early-name", PEER_OUTSIDE, NULL, TRUE, TRUE, "mx.sender.example",
+	  "from client.example (mx.sender.example [192.0.2.7])" },
+};
+
+/* A message complete before its client's name is known waits for it,
+ * and so do the commands pipelined after it; then both are answered in
+ * order. */
+static void
+test_name(Fixture *f, gconstpointer data)
+{
+	const NameCase *nc = data;
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	MmSmtpPeer peer = peer_of(nc->peer);
+	MmSmtpSessionConfig cfg = { .conf = conf, .commit = test_commit, .user_data = f, .id = "test" };
+	g_autoptr(MmSmtpSession) s = NULL;
+	g_autoptr(GString) codes = g_string_new(NULL);
+	const char *in = TX MSG "NOOP\r\nQUIT\r\n";
+	const char *received;
+
+	peer.name = nc->name;
+	peer.name_pending = nc->pending;
+	s = mm_smtp_session_new(&cfg, &peer);
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, EHLO, strlen(EHLO));
+	if (nc->settle_early)
+		mm_smtp_session_set_peer_name(s, nc->settled);
+	mm_smtp_session_feed(s, in, strlen(in));
+	drain(s, codes, NULL);
+	if (nc->pending && !nc->settle_early) {
+		g_assert_cmpstr(codes->str, ==, "220 250 250/2.1.0 250/2.1.5 354");
+		g_assert_true(mm_smtp_session_want_name(s));
+		g_assert_true(mm_smtp_session_in_transaction(s));
+		g_assert_cmpuint(f->committed->len, ==, 0);
+		mm_smtp_session_set_peer_name(s, nc->settled);
+		drain(s, codes, NULL);
+	}
+	g_assert_false(mm_smtp_session_want_name(s));
+	g_assert_cmpstr(codes->str, ==, "220 250 250/2.1.0 250/2.1.5 354 250/2.0.0 250/2.0.0 221/2.0.0");
+	g_assert_true(mm_smtp_session_want_close(s));
+	g_assert_cmpuint(f->committed->len, ==, 1);
+	received = header_value(f->committed->pdata[0], "Received");
+	g_assert_nonnull(received);
+	g_test_message("%s", received);
+	g_assert_nonnull(strstr(received, nc->received));
+}
+
+/* The client gives up before the name comes: nothing is committed, then
+ * or later. */
+static void
+test_name_eof(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	MmSmtpPeer peer = peer_of(PEER_OUTSIDE);
+	MmSmtpSessionConfig cfg = { .conf = conf, .commit = test_commit, .user_data = f, .id = "test" };
+	g_autoptr(MmSmtpSession) s = NULL;
+	const char *in = EHLO TX MSG;
+
+	peer.name_pending = TRUE;
+	s = mm_smtp_session_new(&cfg, &peer);
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, strlen(in));
+	g_assert_true(mm_smtp_session_want_name(s));
+	mm_smtp_session_eof(s);
+	g_assert_false(mm_smtp_session_want_name(s));
+	mm_smtp_session_set_peer_name(s, "late.example");
+	g_assert_cmpuint(f->committed->len, ==, 0);
+	g_string_free(mm_smtp_session_take_output(s), TRUE);
+}
+
+/* Input held while the message waits is bounded: one octet beyond
+ * MM_SMTP_HELD_INPUT_MAX ends the session with 421, and the message,
+ * never acknowledged, is not committed. */
+static void
+test_name_held_limit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	MmSmtpPeer peer = peer_of(PEER_OUTSIDE);
+	MmSmtpSessionConfig cfg = { .conf = conf, .commit = test_commit, .user_data = f, .id = "test" };
+	g_autoptr(MmSmtpSession) s = NULL;
+	g_autoptr(GString) codes = g_string_new(NULL);
+	g_autofree char *fill = g_strnfill(MM_SMTP_HELD_INPUT_MAX, 'x');
+	const char *in = EHLO TX MSG;
+
+	peer.name_pending = TRUE;
+	s = mm_smtp_session_new(&cfg, &peer);
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, in, strlen(in));
+	mm_smtp_session_feed(s, fill, MM_SMTP_HELD_INPUT_MAX);
+	drain(s, codes, NULL);
+	g_assert_cmpstr(codes->str, ==, "220 250 250/2.1.0 250/2.1.5 354");
+	g_assert_false(mm_smtp_session_want_close(s));
+	mm_smtp_session_feed(s, "x", 1);
+	drain(s, codes, NULL);
+	g_assert_cmpstr(codes->str, ==, "220 250 250/2.1.0 250/2.1.5 354 421/4.7.0");
+	g_assert_true(mm_smtp_session_want_close(s));
+	mm_smtp_session_set_peer_name(s, "late.example");
+	g_assert_cmpuint(f->committed->len, ==, 0);
+}
+
+/* ---- server.c's lookup, with a resolver of the test's making ---------- */
+
+typedef enum {
+	FAKE_ANSWER,   /* the configured answer */
+	FAKE_NONE,     /* G_RESOLVER_ERROR_NOT_FOUND */
+	FAKE_SILENT,   /* no answer until cancelled */
+} FakeMode;
+
+#define FAKE_TYPE_RESOLVER (fake_resolver_get_type())
+G_DECLARE_FINAL_TYPE(FakeResolver, fake_resolver, FAKE, RESOLVER, GResolver)
+
+struct _FakeResolver {
+	GResolver parent;
+	FakeMode reverse;
+	const char *ptr;       /* the reverse answer */
+	FakeMode forward;
+	const char *address;   /* the forward answer */
+	guint reverse_calls, forward_calls;
+};
+
+G_DEFINE_TYPE(FakeResolver, fake_resolver, G_TYPE_RESOLVER)
+
+static gboolean
+fake_on_cancelled(GCancellable *cancellable, gpointer data)
+{
+	GTask *task = data;
+	g_task_return_error_if_cancelled(task);
+	return G_SOURCE_REMOVE;
+}
+
+/* A silent lookup answers only its cancellation, as GResolver's own
+ * do, from the main loop. */
+static void
+fake_stay_silent(GTask *task, GCancellable *cancellable)
+{
+	GSource *src;
+
+	g_assert_nonnull(cancellable);
+	src = g_cancellable_source_new(cancellable);
+	g_source_set_callback(src, (GSourceFunc)(void (*)(void))fake_on_cancelled, g_object_ref(task),
+	                      g_object_unref);
+	g_source_attach(src, g_main_context_get_thread_default());
+	g_source_unref(src);
+}
+
+static void
+fake_by_address_async(GResolver *resolver, GInetAddress *address, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+	FakeResolver *self = FAKE_RESOLVER(resolver);
+	g_autoptr(GTask) task = g_task_new(resolver, cancellable, callback, user_data);
+
+	self->reverse_calls++;
+	if (self->reverse == FAKE_ANSWER)
+		g_task_return_pointer(task, g_strdup(self->ptr), g_free);
+	else if (self->reverse == FAKE_NONE)
+		g_task_return_new_error(task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "no PTR record");
+	else
+		fake_stay_silent(task, cancellable);
+}
+
+static char *
+fake_by_address_finish(GResolver *resolver, GAsyncResult *result, GError **error)
+{
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static void
+fake_by_name_async(GResolver *resolver, const char *hostname, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+	FakeResolver *self = FAKE_RESOLVER(resolver);
+	g_autoptr(GTask) task = g_task_new(resolver, cancellable, callback, user_data);
+
+	self->forward_calls++;
+	g_assert_cmpstr(hostname, ==, self->ptr);
+	if (self->forward == FAKE_ANSWER) {
+		GList *l = g_list_prepend(NULL, g_inet_address_new_from_string(self->address));
+		g_task_return_pointer(task, l, (GDestroyNotify)g_resolver_free_addresses);
+	} else if (self->forward == FAKE_NONE) {
+		g_task_return_new_error(task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "no A record");
+	} else {
+		fake_stay_silent(task, cancellable);
+	}
+}
+
+static GList *
+fake_by_name_finish(GResolver *resolver, GAsyncResult *result, GError **error)
+{
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static void
+fake_resolver_class_init(FakeResolverClass *klass)
+{
+	GResolverClass *rc = G_RESOLVER_CLASS(klass);
+	rc->lookup_by_address_async = fake_by_address_async;
+	rc->lookup_by_address_finish = fake_by_address_finish;
+	rc->lookup_by_name_async = fake_by_name_async;
+	rc->lookup_by_name_finish = fake_by_name_finish;
+}
+
+static void
+fake_resolver_init(FakeResolver *self)
+{
+}
+
+typedef struct {
+	const char *label;
+	gboolean real;          /* the system's resolver, not a fake */
+	FakeMode reverse;
+	const char *ptr;
+	FakeMode forward;
+	const char *address;
+	guint forward_calls;
+	const char *name;       /* in Received: */
+	gboolean waits;         /* the 250 comes only after the lookup's limit */
+} ServerNameCase;
+
+/* the lookup's limit in these tests */
+#define NAME_MS 400
+
+static const ServerNameCase server_name_cases[] = {
+	{ "confirmed", FALSE, FAKE_ANSWER, "mx.sender.example", FAKE_ANSWER, "127.0.0.1", 1, "mx.sender.example", FALSE },
+	{ "not-confirmed", FALSE, FAKE_ANSWER, "mx.sender.example", FAKE_ANSWER, "192.0.2.1", 1, "unknown", FALSE },
+	{ "no-forward", FALSE, FAKE_ANSWER, "mx.sender.example", FAKE_NONE, NULL, 1, "unknown", FALSE },
+	{ "no-ptr", FALSE, FAKE_NONE, NULL, FAKE_NONE, NULL, 0, "unknown", FALSE },
+	/* an address as PTR would confirm itself */
+	{ "numeric-ptr", FALSE, FAKE_ANSWER, "127.0.0.1", FAKE_ANSWER, "127.0.0.1", 0, "unknown", FALSE },
+	{ "bad-ptr", FALSE, FAKE_ANSWER, "mx sender;example", FAKE_ANSWER, "127.0.0.1", 0, "unknown", FALSE },
+	{ "reverse-never-answers", FALSE, FAKE_SILENT, NULL, FAKE_NONE, NULL, 0, "unknown", TRUE },
+	{ "forward-never-answers", FALSE, FAKE_ANSWER, "mx.sender.example", FAKE_SILENT, NULL, 1, "unknown", TRUE },
+	{ "system-localhost", TRUE, 0, NULL, 0, NULL, 0, "localhost", FALSE },
+};
+
+typedef struct {
+	GMainContext *ctx;
+	int fd;
+	GString *in;
+	gint64 start;
+} Client;
+
+/* The final line of the next reply, and when it came (ms after the
+ * connection). The server runs in the same thread: its context is
+ * iterated while the client waits. */
+static char *
+client_reply(Client *cl, gint64 *at_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	for (;;) {
+		char buf[1024];
+		ssize_t r;
+		char *nl;
+
+		while ((nl = strstr(cl->in->str, "\r\n"))) {
+			g_autofree char *line = g_strndup(cl->in->str, (gsize)(nl - cl->in->str));
+			g_string_erase(cl->in, 0, nl - cl->in->str + 2);
+			if (strlen(line) >= 4 && line[3] == ' ') {
+				if (at_ms)
+					*at_ms = (g_get_monotonic_time() - cl->start) / 1000;
+				return g_steal_pointer(&line);
+			}
+		}
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		while (g_main_context_iteration(cl->ctx, FALSE))
+			;
+		r = recv(cl->fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (r > 0)
+			g_string_append_len(cl->in, buf, r);
+		else if (r == 0)
+			g_error("the server closed the connection");
+		else
+			g_usleep(2000);
+	}
+}
+
+static void
+client_send(Client *cl, const char *text)
+{
+	g_assert_cmpint(send(cl->fd, text, strlen(text), MSG_NOSIGNAL), ==, (gssize)strlen(text));
+}
+
+static void
+client_expect(Client *cl, const char *prefix, gint64 *at_ms)
+{
+	g_autofree char *line = client_reply(cl, at_ms);
+	if (!g_str_has_prefix(line, prefix))
+		g_error("expected %s, got \"%s\"", prefix, line);
+}
+
+/* A loopback TCP connection: the server's end in @server_fd. */
+static int
+loopback_pair(int *server_fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(l, >=, 0);
+	g_assert_cmpint(c, >=, 0);
+	g_assert_no_errno(bind(l, (struct sockaddr *)&a, sizeof a));
+	g_assert_no_errno(listen(l, 1));
+	g_assert_no_errno(getsockname(l, (struct sockaddr *)&a, &len));
+	g_assert_no_errno(connect(c, (struct sockaddr *)&a, sizeof a));
+	*server_fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	g_assert_cmpint(*server_fd, >=, 0);
+	close(l);
+	return c;
+}
+
+static void
+on_server_queued(const char *uid, gpointer user_data)
+{
+	Fixture *f = user_data;
+	g_ptr_array_add(f->queued, g_strdup(uid));
+}
+
+/* A whole session through server.c from 127.0.0.1, the message sent as
+ * soon as the greeting is there: Received: has the name the lookup
+ * confirmed, or "unknown"; a lookup that does not answer holds the
+ * message no longer than the limit and the greeting not at all. */
+static void
+test_server_name(Fixture *f, gconstpointer data)
+{
+	const ServerNameCase *nc = data;
+	g_autofree char *spool = g_build_filename(f->dir, "spool", NULL);
+	g_autofree char *extra = g_strdup_printf("spool_dir = \"%s\"\n", spool);
+	g_autoptr(MmConf) conf = load_conf(extra);
+	g_autoptr(FakeResolver) fake = NULL;
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	g_autoptr(MmMessage) m = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) in = g_string_new(NULL);
+	MmSmtpServerConfig cfg = {
+		.conf = conf,
+		.on_queued = on_server_queued,
+		.user_data = f,
+		.context = ctx,
+		.name_lookup_ms = NAME_MS,
+	};
+	MmSmtpServer *srv;
+	Client cl = { .ctx = ctx, .in = in };
+	gint64 greeted, queued;
+	int server_fd;
+	const char *received;
+	g_autofree char *expect = g_strdup_printf("from client.example (%s [127.0.0.1])", nc->name);
+
+	if (nc->real) {
+		g_autoptr(GResolver) sys = g_resolver_get_default();
+		g_autoptr(GInetAddress) lo = g_inet_address_new_from_string("127.0.0.1");
+		g_autofree char *name = g_resolver_lookup_by_address(sys, lo, NULL, NULL);
+		if (g_strcmp0(name, "localhost") != 0) {
+			g_test_skip("the system does not call 127.0.0.1 localhost");
+			return;
+		}
+		/* the system's resolver may be slow: the name must come before
+		 * the limit, here the real one */
+		cfg.name_lookup_ms = 0;
+	} else {
+		fake = g_object_new(FAKE_TYPE_RESOLVER, NULL);
+		fake->reverse = nc->reverse;
+		fake->ptr = nc->ptr;
+		fake->forward = nc->forward;
+		fake->address = nc->address;
+		cfg.resolver = G_RESOLVER(fake);
+	}
+	g_assert_no_errno(g_mkdir(spool, 0700));
+	srv = mm_smtp_server_new(&cfg);
+	cl.fd = loopback_pair(&server_fd);
+	cl.start = g_get_monotonic_time();
+	mm_smtp_server_add_connection(srv, server_fd);
+	client_expect(&cl, "220 ", &greeted);
+	client_send(&cl, EHLO TX MSG "QUIT\r\n");
+	client_expect(&cl, "250 ", NULL);
+	client_expect(&cl, "250 2.1.0", NULL);
+	client_expect(&cl, "250 2.1.5", NULL);
+	client_expect(&cl, "354 ", NULL);
+	client_expect(&cl, "250 2.0.0", &queued);
+	client_expect(&cl, "221 2.0.0", NULL);
+	g_test_message("greeting after %" G_GINT64_FORMAT " ms, 250 after %" G_GINT64_FORMAT " ms", greeted,
+	               queued);
+	g_assert_cmpint(greeted, <, NAME_MS);
+	if (nc->waits)
+		g_assert_cmpint(queued, >=, NAME_MS - 50);
+	else if (!nc->real)
+		g_assert_cmpint(queued, <, NAME_MS);
+	if (fake) {
+		g_assert_cmpuint(fake->reverse_calls, ==, 1);
+		g_assert_cmpuint(fake->forward_calls, ==, nc->forward_calls);
+	}
+
+	g_assert_cmpuint(f->queued->len, ==, 1);
+	m = mm_spool_read(spool, f->queued->pdata[0], TRUE, &error);
+	g_assert_no_error(error);
+	received = header_value(m, "Received");
+	g_assert_nonnull(received);
+	g_test_message("%s", received);
+	g_assert_nonnull(strstr(received, expect));
+
+	close(cl.fd);
+	/* the connection ends and the cancelled lookups call back */
+	while (mm_smtp_server_n_sessions(srv) > 0)
+		g_main_context_iteration(ctx, TRUE);
+	mm_smtp_server_free(srv);
+	while (g_main_context_iteration(ctx, FALSE))
+		;
+}
+
+/* The client leaves while its name is still looked up: the lookup is
+ * cancelled and its late callback harms nothing. */
+static void
+test_server_name_client_leaves(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	g_autoptr(FakeResolver) fake = g_object_new(FAKE_TYPE_RESOLVER, NULL);
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	g_autoptr(GString) in = g_string_new(NULL);
+	MmSmtpServerConfig cfg = {
+		.conf = conf,
+		.context = ctx,
+		.resolver = G_RESOLVER(fake),
+		.name_lookup_ms = 60 * 1000,
+	};
+	MmSmtpServer *srv;
+	Client cl = { .ctx = ctx, .in = in };
+	int server_fd;
+
+	fake->reverse = FAKE_SILENT;
+	srv = mm_smtp_server_new(&cfg);
+	cl.fd = loopback_pair(&server_fd);
+	cl.start = g_get_monotonic_time();
+	mm_smtp_server_add_connection(srv, server_fd);
+	client_expect(&cl, "220 ", NULL);
+	client_send(&cl, "QUIT\r\n");
+	client_expect(&cl, "221 ", NULL);
+	close(cl.fd);
+	while (mm_smtp_server_n_sessions(srv) > 0)
+		g_main_context_iteration(ctx, TRUE);
+	g_assert_cmpuint(fake->reverse_calls, ==, 1);
+	mm_smtp_server_free(srv);
+	while (g_main_context_iteration(ctx, FALSE))
+		;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -861,5 +1338,16 @@ main(int argc, char **argv)
 	ADD("/session/text/nul", test_nul);
 	ADD("/session/spool/commit", test_spool_commit);
 	ADD("/session/spool/unwritable", test_spool_unwritable);
+	for (gsize i = 0; i < G_N_ELEMENTS(name_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/session/name/%s", name_cases[i].label);
+		g_test_add(path, Fixture, &name_cases[i], fixture_setup, test_name, fixture_teardown);
+	}
+	ADD("/session/name/eof-while-waiting", test_name_eof);
+	ADD("/session/name/held-input-limit", test_name_held_limit);
+	for (gsize i = 0; i < G_N_ELEMENTS(server_name_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/server/name/%s", server_name_cases[i].label);
+		g_test_add(path, Fixture, &server_name_cases[i], fixture_setup, test_server_name, fixture_teardown);
+	}
+	ADD("/server/name/client-leaves", test_server_name_client_leaves);
 	return g_test_run();
 }
