@@ -621,7 +621,10 @@ reader_next(LineReader *r, GString *line, GError **error)
 				break;
 			if (r->fd < 0) {
 				n = (ssize_t)MIN(sizeof r->buf, r->mem_len - r->mem_pos);
-				memcpy(r->buf, r->mem + r->mem_pos, (gsize)n);
+				/* Empty bytes have no data pointer at all: no
+				 * arithmetic on it, and memcpy() wants a real one. */
+				if (n > 0)
+					memcpy(r->buf, r->mem + r->mem_pos, (gsize)n);
 				r->mem_pos += (gsize)n;
 			} else {
 				do {
