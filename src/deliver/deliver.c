@@ -361,7 +361,9 @@ run_worker(MmDeliverRun *run)
 	}
 	if (run->worker == NULL) {
 		run->worker_failure = g_strdup(error->message);
-		mm_log(LOG_ERR, "%s; remote recipients wait for the next run", error->message);
+		/* a link that went down is no fault to report */
+		mm_log(mm_remote_worker_is_link_down() ? LOG_NOTICE : LOG_ERR,
+		       "%s; remote recipients wait for the next run", error->message);
 	}
 	return run->worker;
 }
@@ -373,6 +375,17 @@ remote_hand_over(MmDeliverRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, g
 {
 	MmRemoteWorker *worker;
 
+	/* after a link went down (remote_worker.h) nothing is tried: the
+	 * routes were chosen while it was up */
+	if (mm_remote_worker_is_link_down()) {
+		mm_debug(1, "%s: %u remote recipient(s) not tried: %s", msg->uid, n,
+		         MM_REMOTE_WORKER_LINK_DOWN);
+		for (guint i = 0; i < n; i++) {
+			rcpts[i].status = MM_REMOTE_DEFERRED;
+			rcpts[i].reason = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
+		}
+		return;
+	}
 	if (!run_wants_worker(run)) {
 		if (run->remote == NULL)
 			run->remote = mm_remote_run_new(run->conf, run->routes);
@@ -384,7 +397,8 @@ remote_hand_over(MmDeliverRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, g
 		/* fail closed: never as root instead */
 		for (guint i = 0; i < n; i++) {
 			rcpts[i].status = MM_REMOTE_DEFERRED;
-			rcpts[i].reason = g_strdup(run->worker_failure);
+			rcpts[i].reason = g_strdup(mm_remote_worker_is_link_down() ? MM_REMOTE_WORKER_LINK_DOWN
+			                                                           : run->worker_failure);
 		}
 		return;
 	}

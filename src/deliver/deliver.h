@@ -107,8 +107,16 @@ typedef enum {
 	MM_DELIVER_WORKER_ON,       /* a worker as the mail user, whoever we are (fails
 	                             * unless root) */
 	MM_DELIVER_WORKER_SAME_IDS, /* a worker that keeps our ids: the worker path
-	                             * without root, for tests */
+	                             * without root, for the daemon's deliveries
+	                             * with run_as_user and for tests */
 } MmDeliverWorker;
+
+/* A worker is also what lets a process stop its transfers at once when
+ * a link goes down (mm_remote_worker_link_down(), from a signal
+ * handler): the worker is killed, the recipients it did not finish are
+ * deferred, and the rest of the delivery (local results, the -H file)
+ * goes on as usual. Deliveries in this process cannot be stopped so;
+ * they only try nothing more after it. */
 
 /* Call it before the first delivery. */
 void mm_deliver_run_set_worker(MmDeliverRun *run, MmDeliverWorker mode);

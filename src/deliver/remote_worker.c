@@ -40,6 +40,14 @@ struct MmRemoteWorker {
 	char *broken;      /* why it is not used any more */
 };
 
+/* Set by mm_remote_worker_link_down(), from a signal handler: the
+ * process makes no more transfers. live_pid is the worker it kills,
+ * set as soon as the worker exists and cleared before it is reaped, so
+ * that the handler never signals a pid that may have been reused. */
+G_STATIC_ASSERT(sizeof(pid_t) <= sizeof(sig_atomic_t));
+static volatile sig_atomic_t link_down;
+static volatile sig_atomic_t live_pid;
+
 static const char *const status_names[] = {
 	[MM_REMOTE_WAITING] = "WAITING",
 	[MM_REMOTE_DELIVERED] = "DELIVERED",
@@ -746,6 +754,15 @@ describe_status(int status)
 	return g_strdup("gone");
 }
 
+/* Before the worker is reaped: from then on its pid may be another
+ * process's. */
+static void
+forget_live(pid_t pid)
+{
+	if (live_pid == pid)
+		live_pid = 0;
+}
+
 static void
 worker_clear(MmRemoteWorker *w)
 {
@@ -754,6 +771,7 @@ worker_clear(MmRemoteWorker *w)
 		w->fd = -1;
 	}
 	if (w->pid > 0) {
+		forget_live(w->pid);
 		reap(w->pid, 0);
 		w->pid = 0;
 	}
@@ -800,6 +818,10 @@ mm_remote_worker_start(const MmConf *conf, GPtrArray *routes, const MmRemoteWork
 	pid_t parent = getpid();
 
 	g_return_val_if_fail(conf != NULL && routes != NULL, NULL);
+	if (link_down) {
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s", MM_REMOTE_WORKER_LINK_DOWN);
+		return NULL;
+	}
 	if (ids != NULL && ids->uid == 0) {
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY,
 		            "remote delivery worker not started: its user would be root");
@@ -825,8 +847,13 @@ mm_remote_worker_start(const MmConf *conf, GPtrArray *routes, const MmRemoteWork
 		worker_main(conf, routes, ids, sv[1], parent);
 	}
 	close(sv[1]);
+	live_pid = w->pid;
 	if (fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK) != 0)
 		set_io_error(&local, errno, "setting up the channel to", "the worker");
+	/* the link may have gone down while we forked: then the handler
+	 * found no worker to kill, or has killed this one */
+	if (local == NULL && link_down)
+		g_set_error(&local, MM_ERROR, MM_ERROR_TEMPORARY, "%s", MM_REMOTE_WORKER_LINK_DOWN);
 	if (local != NULL || !await_hello(w, &local)) {
 		/* whatever it is doing, it will not do it for us */
 		kill(w->pid, SIGKILL);
@@ -850,7 +877,10 @@ mm_remote_worker_free(MmRemoteWorker *w)
 		w->fd = -1;
 	}
 	if (w->pid > 0) {
-		int status = reap(w->pid, MM_REMOTE_WORKER_EXIT_SECS);
+		int status;
+
+		forget_live(w->pid);
+		status = reap(w->pid, MM_REMOTE_WORKER_EXIT_SECS);
 		if (w->broken == NULL && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 			g_autofree char *how = describe_status(status);
 			mm_log(LOG_WARNING, "remote worker pid=%d ended: %s", (int)w->pid, how);
@@ -883,12 +913,20 @@ worker_break(MmRemoteWorker *w, const char *uid, const GError *why)
 	g_autofree char *how = NULL;
 
 	if (w->pid > 0) {
+		forget_live(w->pid);
 		kill(w->pid, SIGKILL);
 		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		w->pid = 0;
 	}
 	worker_clear(w);
+	if (link_down) {
+		/* whatever the channel said, the kill was ours: not a fault */
+		w->broken = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
+		mm_log(LOG_NOTICE, "%s: remote worker pid=%d stopped: %s; remote recipients wait for the next run",
+		       uid, (int)pid, w->broken);
+		return;
+	}
 	w->broken = g_strdup(why->message);
 	mm_log(LOG_ERR, "%s: remote worker pid=%d stopped: %s; remote recipients wait for the next run",
 	       uid, (int)pid, why->message);
@@ -911,6 +949,12 @@ mm_remote_worker_deliver(MmRemoteWorker *w, const MmMessage *msg, MmRemoteRcpt *
 	have = g_new0(gboolean, n);
 	if (w->broken != NULL) {
 		g_set_error(&local, MM_ERROR, MM_ERROR_TEMPORARY, "%s", w->broken);
+		goto fail;
+	}
+	if (link_down) {
+		/* its sessions went over the link that is gone */
+		g_set_error(&local, MM_ERROR, MM_ERROR_TEMPORARY, "%s", MM_REMOTE_WORKER_LINK_DOWN);
+		worker_break(w, msg->uid, local);
 		goto fail;
 	}
 	addrs = g_new0(const MmAddress *, n);
@@ -945,8 +989,29 @@ fail:
 			continue;
 		mm_remote_rcpt_clear(&rcpts[i]);
 		rcpts[i].status = MM_REMOTE_DEFERRED;
-		rcpts[i].reason = g_strdup_printf("remote delivery worker failed: %s", local->message);
+		if (link_down)
+			rcpts[i].reason = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
+		else
+			rcpts[i].reason = g_strdup_printf("remote delivery worker failed: %s", local->message);
 	}
 	g_propagate_error(error, g_steal_pointer(&local));
 	return FALSE;
+}
+
+void
+mm_remote_worker_link_down(void)
+{
+	int saved = errno;
+	pid_t pid = (pid_t)live_pid;
+
+	link_down = 1;
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	errno = saved;
+}
+
+gboolean
+mm_remote_worker_is_link_down(void)
+{
+	return link_down != 0;
 }

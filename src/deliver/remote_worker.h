@@ -89,6 +89,27 @@ const char *mm_remote_worker_broken(const MmRemoteWorker *worker);
 gboolean mm_remote_worker_deliver(MmRemoteWorker *worker, const MmMessage *msg, MmRemoteRcpt *rcpts,
                                   guint n, GError **error);
 
+/* ---- a link going down ---- */
+
+/* The reason the recipients get that a link going down left without a
+ * result. */
+#define MM_REMOTE_WORKER_LINK_DOWN "the link went down"
+
+/* For a signal handler (async-signal-safe; errno is kept): the remote
+ * transfers of this process end for good. The worker alive now is
+ * killed at once, which closes its connections without waiting for
+ * TCP: mm_remote_worker_deliver() then defers the recipients it has no
+ * result for, with MM_REMOTE_WORKER_LINK_DOWN as the reason. A worker
+ * started afterwards is not started (MM_ERROR_TEMPORARY), and one asked
+ * afterwards makes no transfer. Nothing is marked delivered that the
+ * relay did not confirm: the results come from the worker or not at
+ * all. Only the newest worker of the process is killed; a run has one
+ * at a time. */
+void mm_remote_worker_link_down(void);
+
+/* Whether mm_remote_worker_link_down() was called in this process. */
+gboolean mm_remote_worker_is_link_down(void);
+
 /* ---- the wire, for tests and for the two ends ---- */
 
 /* A request for @msg to the @n addresses @rcpts, as sequence @seq.
