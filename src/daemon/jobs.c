@@ -6,6 +6,12 @@
  * child does is the delivery engine's (deliver.h, runner.h); jobs.c
  * only decides when and how many.
  *
+ * A delivery child always hands its remote recipients to a worker
+ * (remote_worker.h), also where it need not give up root, so that a
+ * link going down can stop its transfers: SIGUSR1 from the parent (the
+ * child's handler kills the worker), while its local deliveries, which
+ * must never be cut off half-written, go on.
+ *
  * A route run's child tells the parent its figures in one line on a
  * pipe ("messages delivered deferred failed"), written before it
  * exits; the parent reads it once the child is gone. The line comes
@@ -27,6 +33,7 @@
 #include "base/log.h"
 #include "daemon/jobs.h"
 #include "deliver/deliver.h"
+#include "deliver/remote_worker.h"
 #include "queue/runner.h"
 #include "queue/spool.h"
 #include "queue/uid.h"
@@ -73,23 +80,38 @@ static void start_pending(MmJobs *jobs);
 
 /* ---- in the child ----------------------------------------------------- */
 
+static void
+on_link_down(int signo)
+{
+	(void)signo;
+	mm_remote_worker_link_down();
+}
+
 /* The parent's signal handlers belong to its main loop, which does not
  * run here: without this a child could not be stopped by SIGTERM, and
- * the waitpid() of a pipe delivery could race a SIGCHLD handler. */
+ * the waitpid() of a pipe delivery could race a SIGCHLD handler. With
+ * @link_down, SIGUSR1 stops the child's remote transfers (jobs.h);
+ * SA_RESTART, so that a local delivery it interrupts just goes on. It
+ * is set before anything is unblocked: the parent forks with SIGUSR1
+ * blocked, and one sent early waits for the handler. */
 static void
-child_reset_signals(void)
+child_reset_signals(gboolean link_down)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
 	sigset_t none;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++)
 		signal(sigs[i], SIG_DFL);
+	if (link_down) {
+		struct sigaction sa = { .sa_handler = on_link_down, .sa_flags = SA_RESTART };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Locks, reads and delivers one message. A message that is locked or
- * gone is somebody else's: not an error. Returns a sysexits(3) status. */
 /* The routes the child's run goes through: online_query's (1.0) or
  * the link watcher's connections. FALSE (logged) when they cannot be
  * found; the messages then wait for the next run. */
@@ -108,8 +130,11 @@ use_online(MmDeliverRun *run, const char *const *online)
 	return TRUE;
 }
 
+/* Locks, reads and delivers one message, its remote part as @worker
+ * says. A message that is locked or gone is somebody else's: not an
+ * error. Returns a sysexits(3) status. */
 static int
-deliver_uid(const MmConf *conf, const char *uid, const char *const *online)
+deliver_uid(const MmConf *conf, const char *uid, const char *const *online, MmDeliverWorker worker)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MmSpoolLock) lock = NULL;
@@ -132,6 +157,7 @@ deliver_uid(const MmConf *conf, const char *uid, const char *const *online)
 		return g_error_matches(error, MM_ERROR, MM_ERROR_CORRUPT) ? EX_DATAERR : EX_TEMPFAIL;
 	}
 	run = mm_deliver_run_new(conf);
+	mm_deliver_run_set_worker(run, worker);
 	if (!use_online(run, online))
 		return EX_TEMPFAIL;
 	if (!mm_deliver_message(run, msg, NULL, &error)) {
@@ -326,6 +352,7 @@ spawn(MmJobs *jobs, ChildKind kind, const char *uid, const char *name)
 {
 	const char *what = uid ? uid : name ? name : "queue run";
 	int fds[2] = { -1, -1 };
+	sigset_t usr1, old;
 	pid_t pid;
 	Child *c;
 
@@ -333,7 +360,14 @@ spawn(MmJobs *jobs, ChildKind kind, const char *uid, const char *name)
 		mm_log(LOG_ERR, "run: %s: cannot make a pipe: %s", name, g_strerror(errno));
 		return NULL;
 	}
+	/* a delivery may be told of a link going down right after the
+	 * fork: the signal must wait for its handler (child_reset_signals()) */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, &old);
 	pid = fork();
+	if (pid != 0)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		mm_log(LOG_ERR, "%s: cannot fork: %s", what, g_strerror(errno));
 		if (fds[0] >= 0) {
@@ -345,7 +379,7 @@ spawn(MmJobs *jobs, ChildKind kind, const char *uid, const char *name)
 	if (pid == 0) {
 		const char *const *online = (const char *const *)jobs->online;
 
-		child_reset_signals();
+		child_reset_signals(kind == CHILD_DELIVERY);
 		if (kind == CHILD_ROUTE_RUN) {
 			/* its group is what mm_jobs_route_run_stop() signals:
 			 * the run and whatever it started for its transfers */
@@ -356,7 +390,11 @@ spawn(MmJobs *jobs, ChildKind kind, const char *uid, const char *name)
 			jobs->setup(jobs->setup_data);
 		switch (kind) {
 		case CHILD_DELIVERY:
-			_exit(deliver_uid(jobs->conf, uid, online));
+			/* a worker always, with our own ids where the
+			 * default would make none (run_as_user, not root) */
+			_exit(deliver_uid(jobs->conf, uid, online,
+			                  geteuid() == 0 && !jobs->conf->run_as_user ? MM_DELIVER_WORKER_AUTO
+			                                                             : MM_DELIVER_WORKER_SAME_IDS));
 		case CHILD_QUEUE_RUN:
 			_exit(queue_run(jobs->conf, online));
 		case CHILD_ROUTE_RUN:
@@ -512,6 +550,32 @@ mm_jobs_route_run_stop(MmJobs *jobs, pid_t pid)
 }
 
 guint
+mm_jobs_link_down(MmJobs *jobs)
+{
+	GHashTableIter iter;
+	gpointer value;
+	guint told = 0;
+
+	g_hash_table_iter_init(&iter, jobs->children);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Child *c = value;
+
+		if (c->kind != CHILD_DELIVERY)
+			continue;
+		/* not yet reaped, so the pid is still our child's */
+		if (kill(c->pid, SIGUSR1) != 0) {
+			mm_debug(1, "%s: child pid=%d not told of the link: %s", c->uid, (int)c->pid,
+			         g_strerror(errno));
+			continue;
+		}
+		mm_log(LOG_NOTICE, "%s: delivery child pid=%d stops its remote transfers: %s", c->uid,
+		       (int)c->pid, MM_REMOTE_WORKER_LINK_DOWN);
+		told++;
+	}
+	return told;
+}
+
+guint
 mm_jobs_n_running(const MmJobs *jobs)
 {
 	return g_hash_table_size(jobs->children);
@@ -562,7 +626,7 @@ mm_jobs_deliver_detached(const MmConf *conf, const char *uid)
 		if (pid != 0)
 			_exit(pid < 0 ? EX_OSERR : EX_OK);
 		setsid();
-		child_reset_signals();
+		child_reset_signals(FALSE);
 		/* the client's connection must close when the session does,
 		 * not when this delivery is over */
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -574,7 +638,7 @@ mm_jobs_deliver_detached(const MmConf *conf, const char *uid)
 				close(null_fd);
 		}
 		mm_log_set_stderr(FALSE);
-		_exit(deliver_uid(conf, uid, NULL));
+		_exit(deliver_uid(conf, uid, NULL, MM_DELIVER_WORKER_AUTO));
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -5,6 +5,9 @@
  * so the daemon never makes them itself: it forks, and the main loop
  * only watches the child (g_child_watch_add()).
  *
+ * A delivery's remote transfers can be stopped when a link goes down
+ * (mm_jobs_link_down()); its local deliveries never are.
+ *
  * With link detection the daemon also runs the queue through one
  * provider profile at a time (mm_jobs_route_run()): remote mail only,
  * in a process group of its own so that a link going down can stop
@@ -89,6 +92,16 @@ pid_t mm_jobs_route_run(MmJobs *jobs, const char *name, MmJobsRunDone done, gpoi
  * with its final reply stays pending in the spool (the -H file is
  * written only after it); the done callback says stopped. */
 void mm_jobs_route_run_stop(MmJobs *jobs, pid_t pid);
+
+/* A link went down: every delivery child running now (mm_jobs_deliver())
+ * drops its remote transfers at once (SIGUSR1: it kills its remote
+ * worker, remote_worker.h). The recipients the relay had not confirmed
+ * are deferred ("the link went down") and stay pending for the next
+ * run; local deliveries and the -H file are finished as usual; a child
+ * without remote recipients is not disturbed. Route runs are stopped
+ * with mm_jobs_route_run_stop(); the queue run is not told. Returns the
+ * number of children told (each is logged). */
+guint mm_jobs_link_down(MmJobs *jobs);
 
 /* Children running now: deliveries and the queue run. */
 guint mm_jobs_n_running(const MmJobs *jobs);

@@ -6,6 +6,12 @@
  * stops the route runs. It never delivers and never waits: the runs are
  * jobs.c's children, and their end comes back through the main loop.
  *
+ * A profile going offline also stops the remote transfers of the
+ * deliveries of single messages (mm_jobs_link_down()): they chose their
+ * routes among every profile online, and which link carries a
+ * connection is the kernel's business, so all of them are told; their
+ * local deliveries go on.
+ *
  * Log lines (grep-able, one per event):
  *   link: profile NAME online via IFACE
  *   link: profile NAME offline: REASON
@@ -245,6 +251,7 @@ evaluate(MmLinks *links, NdSnapshot *snapshot)
 {
 	g_autoptr(GPtrArray) matches = NULL;
 	g_autoptr(GPtrArray) went_up = g_ptr_array_new();
+	gboolean went_down = FALSE;
 	gint64 now = now_secs();
 
 	matches = nd_match(snapshot, (NdProfile *const *)links->profiles->pdata, links->profiles->len);
@@ -267,11 +274,17 @@ evaluate(MmLinks *links, NdSnapshot *snapshot)
 		p->since = now;
 		if (m->online && !p->online)
 			g_ptr_array_add(went_up, get_slot(links, p->name));
-		else if (!m->online && p->online)
+		else if (!m->online && p->online) {
 			went_offline(links, get_slot(links, p->name));
+			went_down = TRUE;
+		}
 		p->online = m->online;
 	}
+	/* deliveries started from now on see the new list; those running
+	 * may have connections through the link that is gone */
 	update_online_list(links);
+	if (went_down)
+		mm_jobs_link_down(links->jobs);
 	for (guint i = 0; i < went_up->len; i++) {
 		Slot *slot = went_up->pdata[i];
 		slot->retry_secs = MM_LINKS_RETRY_FIRST_SECS;
