@@ -8,6 +8,7 @@ dist_noinst_DATA += tests/netns/daemon-lib.sh
 TESTS += \
 	tests/netns/daemon-dialup.sh \
 	tests/netns/daemon-hangup.sh \
+	tests/netns/daemon-hangup-new-mail.sh \
 	tests/netns/daemon-flapping.sh \
 	tests/netns/daemon-providers.sh \
 	tests/netns/daemon-gateway.sh \
