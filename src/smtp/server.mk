@@ -19,4 +19,5 @@ TESTS += \
 	tests/integration/smtpd-wrapper.sh \
 	tests/integration/smtpd-limits.sh \
 	tests/integration/smtpd-early-talker.sh \
-	tests/integration/smtpd-rdns.sh
+	tests/integration/smtpd-rdns.sh \
+	tests/integration/smtpd-disk-full.sh
