@@ -586,7 +586,8 @@ assign_named(const MmConfKeyword *kw, gpointer target, const char *label,
 			return FALSE;
 		}
 	}
-	GPtrArray *v = g_ptr_array_new();
+	/* frees the paths taken so far when a later item is refused */
+	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < items->len; i++) {
 		Item *item = items->pdata[i];
 		if (item->text[0] != '/') {
