@@ -134,8 +134,10 @@ body_from(const char *p, const char *end)
 gboolean
 mm_accept_parse_text(MmMessage *msg, const char *text, gsize len, GError **error)
 {
-	const char *p = text;
-	const char *end = text + len;
+	/* An empty message may come as NULL (an empty GByteArray has no
+	 * data): no arithmetic on a NULL pointer. */
+	const char *p = text ? text : "";
+	const char *end = p + len;
 	const char *hdr_start = p;
 
 	/* Some programs hand over a mailbox "From " line first: 1.0 drops it. */
