@@ -99,7 +99,9 @@ excerpt(const char *s)
 gboolean
 mm_conf_read_file(const char *path, gsize max, char **contents, gsize *len, GError **error)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named here must not hang us before the
+	 * regular-file check below refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		mm_error_set_errno(error, errno, "cannot open %s", path);
 		return FALSE;

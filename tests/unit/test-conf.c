@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -900,6 +902,23 @@ test_parse_bool(void)
 	}
 }
 
+/* A FIFO as an included list file is refused at once, not waited on. */
+static void
+test_include_fifo(Fixture *f, gconstpointer data)
+{
+	g_autofree char *fifo = g_build_filename(f->dir, "hosts", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmConf) conf = NULL;
+
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	text = g_strdup_printf("host_name = h.example\nlocal_hosts = \"localhost;%s\"\n", fifo);
+	conf = mm_conf_load_data(text, strlen(text), "fifo.conf", &error);
+	g_assert_null(conf);
+	g_assert_error(error, MM_ERROR, MM_ERROR_CONFIG);
+	g_assert_nonnull(strstr(error->message, "not a regular file"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -923,6 +942,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/locality", test_locality);
 
 	g_test_add("/conf/include/basic", Fixture, NULL, fixture_setup, test_include_basic, fixture_teardown);
+	g_test_add("/conf/include/fifo", Fixture, NULL, fixture_setup, test_include_fifo, fixture_teardown);
 	g_test_add("/conf/include/nested", Fixture, NULL, fixture_setup, test_include_nested, fixture_teardown);
 	g_test_add("/conf/include/depth", Fixture, NULL, fixture_setup, test_include_depth, fixture_teardown);
 	g_test_add("/conf/include/loop", Fixture, NULL, fixture_setup, test_include_loop, fixture_teardown);
