@@ -183,3 +183,18 @@ mm_fs_read_all(int fd, gsize max, const char *what, GError **error)
 	}
 	return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
 }
+
+void
+mm_fs_stdio_to_null(gboolean with_stderr)
+{
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null_fd < 0)
+		return;
+	dup2(null_fd, STDIN_FILENO);
+	dup2(null_fd, STDOUT_FILENO);
+	if (with_stderr)
+		dup2(null_fd, STDERR_FILENO);
+	if (null_fd > STDERR_FILENO)
+		close(null_fd);
+}

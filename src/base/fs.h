@@ -53,3 +53,9 @@ gboolean mm_fs_replace(const char *dir, const char *name, const char *tmp_name, 
  * is MM_ERROR_LIMIT. Returns a new GBytes (caller unrefs), or NULL with
  * the error. */
 GBytes *mm_fs_read_all(int fd, gsize max, const char *what, GError **error);
+
+/* Points standard input and output (and error, with @with_stderr) at
+ * /dev/null: for processes that go on after the caller's terminal or
+ * pipes must be let go. Best effort: when /dev/null cannot be opened
+ * the descriptors stay as they are. */
+void mm_fs_stdio_to_null(gboolean with_stderr);

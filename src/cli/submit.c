@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/privileges.h"
 #include "cli/commands.h"
@@ -89,7 +90,6 @@ static void
 deliver_in_background(const MmConf *conf, MmMessage *msg)
 {
 	pid_t pid = fork();
-	int null_fd;
 
 	if (pid < 0) {
 		mm_log(LOG_WARNING, "%s: cannot fork to deliver in the background (%s); it stays queued",
@@ -99,12 +99,7 @@ deliver_in_background(const MmConf *conf, MmMessage *msg)
 	if (pid > 0)
 		return;
 	setsid();
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null_fd >= 0) {
-		dup2(null_fd, STDIN_FILENO);
-		dup2(null_fd, STDOUT_FILENO);
-		dup2(null_fd, STDERR_FILENO);
-	}
+	mm_fs_stdio_to_null(TRUE);
 	mm_log_set_stderr(FALSE);
 	deliver_now(conf, msg);
 	_exit(EX_OK);

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/privileges.h"
@@ -763,15 +764,8 @@ static void
 detach_done(int ready)
 {
 	unsigned char ok = EX_OK;
-	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	if (null_fd >= 0) {
-		dup2(null_fd, STDIN_FILENO);
-		dup2(null_fd, STDOUT_FILENO);
-		dup2(null_fd, STDERR_FILENO);
-		if (null_fd > STDERR_FILENO)
-			close(null_fd);
-	}
+	mm_fs_stdio_to_null(TRUE);
 	mm_log_set_stderr(FALSE);
 	if (write(ready, &ok, 1) != 1)
 		mm_log(LOG_WARNING, "cannot tell the caller that the daemon runs: %s", g_strerror(errno));

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "daemon/jobs.h"
@@ -618,7 +619,6 @@ mm_jobs_deliver_detached(const MmConf *conf, const char *uid)
 		return;
 	}
 	if (pid == 0) {
-		int null_fd;
 
 		/* the grandchild delivers; this child only lets the caller
 		 * reap it at once */
@@ -629,14 +629,7 @@ mm_jobs_deliver_detached(const MmConf *conf, const char *uid)
 		child_reset_signals(FALSE);
 		/* the client's connection must close when the session does,
 		 * not when this delivery is over */
-		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null_fd >= 0) {
-			dup2(null_fd, STDIN_FILENO);
-			dup2(null_fd, STDOUT_FILENO);
-			dup2(null_fd, STDERR_FILENO);
-			if (null_fd > STDERR_FILENO)
-				close(null_fd);
-		}
+		mm_fs_stdio_to_null(TRUE);
 		mm_log_set_stderr(FALSE);
 		_exit(deliver_uid(conf, uid, NULL, MM_DELIVER_WORKER_AUTO));
 	}

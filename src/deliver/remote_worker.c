@@ -24,6 +24,7 @@
 #endif
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/privileges.h"
@@ -624,19 +625,12 @@ worker_reset_process(int keep)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM };
 	sigset_t none;
-	int null_fd;
 
 	for (guint i = 0; i < G_N_ELEMENTS(sigs); i++)
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null_fd >= 0) {
-		dup2(null_fd, STDIN_FILENO);
-		dup2(null_fd, STDOUT_FILENO);
-		if (null_fd > STDERR_FILENO)
-			close(null_fd);
-	}
+	mm_fs_stdio_to_null(FALSE);
 	close_inherited(keep);
 }
 
