@@ -17,10 +17,6 @@ TESTS += tests/unit/test-rewrite
 
 libmasqmail_a_SOURCES += src/deliver/remote.c src/deliver/remote.h
 
-# Drives remote delivery from the shell for the route scenarios.
-check_PROGRAMS += tests/unit/route-tool
-tests_unit_route_tool_SOURCES = tests/unit/route-tool.c
-tests_unit_route_tool_LDADD = $(mm_test_ldadd)
 dist_noinst_DATA += tests/integration/route-lib.sh
 TESTS += \
 	tests/integration/route-smarthost.sh \
