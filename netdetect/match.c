@@ -113,6 +113,13 @@ nd_profile_set_interfaces(NdProfile *profile, const char *const *globs, GError *
 {
 	if (!check_items("interfaces", globs, error))
 		return FALSE;
+	for (const char *const *g = globs; g != NULL && *g != NULL; g++) {
+		/* g_pattern_match_simple() aborts on invalid UTF-8 */
+		if (!g_utf8_validate(*g, -1, NULL)) {
+			g_set_error(error, ND_ERROR, ND_ERROR_INVALID, "interfaces: not valid UTF-8: %s", *g);
+			return FALSE;
+		}
+	}
 	g_strfreev(profile->interfaces);
 	if (globs == NULL || globs[0] == NULL)
 		profile->interfaces = g_strsplit(ND_PROFILE_DEFAULT_INTERFACES, ";", -1);

@@ -3,3 +3,8 @@ libmasqmail_a_SOURCES += \
 	src/base/limits.h \
 	src/base/log.c src/base/log.h
 libmasqmail_a_SOURCES += src/base/privileges.c src/base/privileges.h
+libmasqmail_a_SOURCES += src/base/glob.c src/base/glob.h
+check_PROGRAMS += tests/unit/test-glob
+tests_unit_test_glob_SOURCES = tests/unit/test-glob.c
+tests_unit_test_glob_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-glob

@@ -226,8 +226,16 @@ entry_new(const MmAliasTable *table, const char *text, guint line)
 		return entry;
 	}
 	if (table->kind == MM_ALIAS_TABLE_GLOB) {
-		g_autofree char *exact = fold_for_glob(entry->key, FALSE);
-		g_autofree char *folded = fold_for_glob(entry->key, TRUE);
+		g_autofree char *exact = NULL;
+		g_autofree char *folded = NULL;
+
+		/* GPatternSpec aborts on invalid UTF-8 */
+		if (!g_utf8_validate(entry->key, -1, NULL)) {
+			entry_fail(entry, table->name, "the glob pattern is not valid UTF-8");
+			return entry;
+		}
+		exact = fold_for_glob(entry->key, FALSE);
+		folded = fold_for_glob(entry->key, TRUE);
 
 		entry->glob = g_pattern_spec_new(exact);
 		entry->glob_fold = g_pattern_spec_new(folded);

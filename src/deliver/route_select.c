@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "base/glob.h"
 #include "deliver/route_select.h"
 
 static gboolean
@@ -14,11 +15,11 @@ glob_match(const char *pattern, gsize pattern_len, const char *text, gboolean ca
 {
 	g_autofree char *p = g_strndup(pattern, pattern_len);
 	if (!caseless)
-		return g_pattern_match_simple(p, text);
+		return mm_glob_match(p, text);
 	/* ASCII only: addresses carry no 8-bit bytes (no SMTPUTF8). */
 	g_autofree char *pl = g_ascii_strdown(p, -1);
 	g_autofree char *tl = g_ascii_strdown(text, -1);
-	return g_pattern_match_simple(pl, tl);
+	return mm_glob_match(pl, tl);
 }
 
 gboolean

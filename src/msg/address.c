@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/glob.h"
 #include "base/limits.h"
 #include "msg/address.h"
 
@@ -982,7 +983,7 @@ match_address_globs(const char *const *globs, const char *folded, const MmLocali
 			qualified = g_strconcat(*globs, "@", locality->host_name, NULL);
 		}
 		pattern = fold_address(qualified ? qualified : *globs, locality->caseless_matching);
-		if (g_pattern_match_simple(pattern, folded))
+		if (mm_glob_match(pattern, folded))
 			return TRUE;
 	}
 	return FALSE;
@@ -998,7 +999,7 @@ is_local_domain(const char *domain, const MmLocality *locality)
 	for (const char *const *g = locality->local_hosts; g != NULL && *g != NULL; g++) {
 		g_autofree char *pattern = g_ascii_strdown(*g, -1);
 
-		if (g_pattern_match_simple(pattern, folded))
+		if (mm_glob_match(pattern, folded))
 			return TRUE;
 	}
 	return FALSE;
