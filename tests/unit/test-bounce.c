@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -506,30 +508,13 @@ fixture_setup(Fixture *f, gconstpointer data)
 	rcpts_init(&f->r);
 }
 
-static void
-remove_tree(const char *path)
-{
-	if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-		g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-		const char *name;
-
-		g_chmod(path, 0700);
-		while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *p = g_build_filename(path, name, NULL);
-			remove_tree(p);
-		}
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
-}
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	(void)data;
 	rcpts_clear(&f->r);
-	remove_tree(f->dir);
+	mm_test_remove_tree(f->dir);
 	g_free(f->dir);
 	mm_conf_free(f->conf);
 }

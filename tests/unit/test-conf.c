@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -32,28 +34,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 }
 
-static void
-remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	if (dir != NULL) {
-		const char *name;
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-			if (g_file_test(child, G_FILE_TEST_IS_DIR))
-				remove_tree(child);
-			else
-				g_unlink(child);
-		}
-		g_dir_close(dir);
-	}
-	g_rmdir(path);
-}
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	remove_tree(f->dir);
+	mm_test_remove_tree(f->dir);
 	g_assert_false(g_file_test(f->dir, G_FILE_TEST_EXISTS));
 	g_free(f->dir);
 }

@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -227,28 +229,13 @@ fixture_conf(Fixture *fx, const char *extra)
 	fx->run = mm_deliver_run_new(fx->conf);
 }
 
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	g_clear_pointer(&fx->run, mm_deliver_run_free);
 	g_clear_pointer(&fx->conf, mm_conf_free);
-	remove_tree(fx->dir);
+	mm_test_remove_tree(fx->dir);
 	g_free(fx->dir);
 	g_free(fx->spool);
 	g_free(fx->mail);

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
@@ -85,29 +87,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->queued = g_ptr_array_new_with_free_func(g_free);
 }
 
-static void
-remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d) {
-		while ((name = g_dir_read_name(d))) {
-			g_autofree char *p = g_build_filename(path, name, NULL);
-			if (g_file_test(p, G_FILE_TEST_IS_DIR))
-				remove_tree(p);
-			else
-				g_unlink(p);
-		}
-		g_dir_close(d);
-	}
-	g_rmdir(path);
-}
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	remove_tree(f->dir);
+	mm_test_remove_tree(f->dir);
 	g_free(f->dir);
 	g_free(f->secrets_path);
 	mm_sasl_secrets_free(f->secrets);

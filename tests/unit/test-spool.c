@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -38,29 +40,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_cmpint(g_mkdir(f->input, 0700), ==, 0);
 }
 
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d != NULL) {
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *p = g_build_filename(path, name, NULL);
-
-			if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-				remove_tree(p);
-			else
-				g_unlink(p);
-		}
-	}
-	g_rmdir(path);
-}
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	remove_tree(f->dir);
+	mm_test_remove_tree(f->dir);
 	g_free(f->input);
 	g_free(f->dir);
 }
