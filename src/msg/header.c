@@ -86,6 +86,13 @@ scan_field_name(const char *text, gsize len, gsize *name_len, gsize *colon_end)
 	return TRUE;
 }
 
+static void
+strip_trailing_cr(GString *buf)
+{
+	while (buf->len > 0 && buf->str[buf->len - 1] == '\r')
+		g_string_truncate(buf, buf->len - 1);
+}
+
 MmHeader *
 mm_header_parse(const char *text, gsize len, GError **error)
 {
@@ -115,6 +122,10 @@ mm_header_parse(const char *text, gsize len, GError **error)
 	for (gsize i = 0; i < len; i++) {
 		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
 			continue;
+		/* Line ends are LF: CRs before one go with the CRLF, so that
+		 * the text parses again to itself ("a\r\r\n" is "a\n"). */
+		if (text[i] == '\n')
+			strip_trailing_cr(buf);
 		g_string_append_c(buf, text[i]);
 		/* every line after the first must be a continuation */
 		if (text[i] == '\n' && i + 1 < len && !is_wsp((guchar)text[i + 1])) {
@@ -124,8 +135,10 @@ mm_header_parse(const char *text, gsize len, GError **error)
 			return NULL;
 		}
 	}
-	if (buf->len == 0 || buf->str[buf->len - 1] != '\n')
+	if (buf->len == 0 || buf->str[buf->len - 1] != '\n') {
+		strip_trailing_cr(buf);
 		g_string_append_c(buf, '\n');
+	}
 
 	hdr = g_new0(MmHeader, 1);
 	hdr->id = mm_header_id_for_name(text, name_len);
