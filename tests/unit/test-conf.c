@@ -29,11 +29,8 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	f->dir = g_dir_make_tmp("mm-conf-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = mm_test_make_dir("mm-conf");
 }
-
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
@@ -46,11 +43,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static char *
 write_file(Fixture *f, const char *name, const char *content)
 {
-	char *path = g_build_filename(f->dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-	g_file_set_contents(path, content, -1, &error);
-	g_assert_no_error(error);
-	return path;
+	return mm_test_write_file(f->dir, name, content);
 }
 
 /* The value of option @name in @conf, formatted as the parser does. */

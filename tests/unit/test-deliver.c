@@ -255,46 +255,16 @@ write_file(const char *dir, const char *name, const char *text, int mode)
 	g_assert_cmpint(g_chmod(path, mode), ==, 0);
 }
 
-/* Queues a message from @from to the space-separated @rcpts with the
- * body @body. Returns its uid. */
 static char *
 queue(Fixture *fx, const char *from, const char *rcpts, const char *body)
 {
-	g_autoptr(MmMessage) msg = mm_message_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) words = g_strsplit(rcpts, " ", -1);
-	g_autofree char *text = g_strdup_printf("Subject: test\n\n%s", body);
-	MmAcceptContext ctx = { .host_name = HOST };
-
-	msg->return_path = mm_address_parse_path(from, HOST, TRUE, &error);
-	g_assert_no_error(error);
-	for (guint i = 0; words[i]; i++) {
-		g_autoptr(MmAddress) addr = mm_address_parse_path(words[i], HOST, FALSE, &error);
-		g_assert_no_error(error);
-		g_ptr_array_add(msg->rcpts, mm_recipient_new(addr));
-	}
-	msg->protocol = g_strdup("local");
-	g_assert_true(mm_accept_parse_text(msg, text, strlen(text), &error));
-	g_assert_true(mm_accept_prepare(msg, &ctx, &error));
-	g_assert_no_error(error);
-	g_assert_true(mm_spool_write(fx->spool, msg, &error));
-	g_assert_no_error(error);
-	return g_strdup(msg->uid);
+	return mm_test_queue_message(fx->spool, HOST, from, rcpts, body);
 }
 
-/* Locks, reads and delivers message @uid as a queue run would. */
 static void
 deliver(Fixture *fx, const char *uid, MmDeliverReport *report)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(MmSpoolLock) lock = mm_spool_lock(fx->spool, uid, &error);
-	g_autoptr(MmMessage) msg = NULL;
-
-	g_assert_no_error(error);
-	msg = mm_spool_read(fx->spool, uid, TRUE, &error);
-	g_assert_no_error(error);
-	g_assert_true(mm_deliver_message(fx->run, msg, report, &error));
-	g_assert_no_error(error);
+	mm_test_deliver_uid(fx->spool, fx->run, uid, report);
 }
 
 static gboolean

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "testlib.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -21,23 +23,13 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	f->dir = g_dir_make_tmp("mm-route-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = mm_test_make_dir("mm-route");
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	GDir *dir = g_dir_open(f->dir, 0, NULL);
-	const char *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(f->dir, name, NULL);
-		g_unlink(path);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(f->dir);
+	mm_test_remove_tree(f->dir);
 	g_assert_false(g_file_test(f->dir, G_FILE_TEST_EXISTS));
 	g_free(f->dir);
 }
@@ -45,11 +37,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static char *
 write_file(Fixture *f, const char *name, const char *content)
 {
-	char *path = g_build_filename(f->dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-	g_file_set_contents(path, content, -1, &error);
-	g_assert_no_error(error);
-	return path;
+	return mm_test_write_file(f->dir, name, content);
 }
 
 static char *

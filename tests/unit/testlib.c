@@ -4,6 +4,10 @@
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
+#include <string.h>
+
+#include "queue/accept.h"
+#include "queue/spool.h"
 #include "testlib.h"
 
 void
@@ -29,4 +33,66 @@ mm_test_remove_tree(const char *path)
 	} else {
 		g_unlink(path);
 	}
+}
+
+char *
+mm_test_make_dir(const char *prefix)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *template = g_strdup_printf("%s-XXXXXX", prefix);
+	char *dir = g_dir_make_tmp(template, &error);
+
+	g_assert_no_error(error);
+	return dir;
+}
+
+char *
+mm_test_write_file(const char *dir, const char *name, const char *content)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, content, -1, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+char *
+mm_test_queue_message(const char *spool, const char *host, const char *from, const char *rcpts,
+                      const char *body)
+{
+	g_autoptr(MmMessage) msg = mm_message_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) words = g_strsplit(rcpts, " ", -1);
+	g_autofree char *text = g_strdup_printf("Subject: test\n\n%s", body);
+	MmAcceptContext ctx = { .host_name = host };
+
+	msg->return_path = mm_address_parse_path(from, host, TRUE, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; words[i]; i++) {
+		g_autoptr(MmAddress) addr = mm_address_parse_path(words[i], host, FALSE, &error);
+		g_assert_no_error(error);
+		g_ptr_array_add(msg->rcpts, mm_recipient_new(addr));
+	}
+	msg->protocol = g_strdup("local");
+	g_assert_true(mm_accept_parse_text(msg, text, strlen(text), &error));
+	g_assert_true(mm_accept_prepare(msg, &ctx, &error));
+	g_assert_no_error(error);
+	g_assert_true(mm_spool_write(spool, msg, &error));
+	g_assert_no_error(error);
+	return g_strdup(msg->uid);
+}
+
+void
+mm_test_deliver_uid(const char *spool, MmDeliverRun *run, const char *uid, MmDeliverReport *report)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmSpoolLock) lock = mm_spool_lock(spool, uid, &error);
+	g_autoptr(MmMessage) msg = NULL;
+
+	g_assert_no_error(error);
+	msg = mm_spool_read(spool, uid, TRUE, &error);
+	g_assert_no_error(error);
+	g_assert_true(mm_deliver_message(run, msg, report, &error));
+	g_assert_no_error(error);
 }
