@@ -1,6 +1,7 @@
 # Test harness. tests/lib/ holds what the scenarios share.
-dist_noinst_SCRIPTS += tests/lib/run-gtest tests/lib/run-scenario tests/lib/summary tests/run
-dist_noinst_DATA += tests/lib/lib.sh tests/lib/lsan.supp
+dist_noinst_SCRIPTS += tests/lib/run-gtest tests/lib/run-scenario tests/lib/summary tests/run \
+	tests/lib/valgrind-run tests/lib/valgrind-report
+dist_noinst_DATA += tests/lib/lib.sh tests/lib/lsan.supp tests/lib/valgrind.supp
 
 TESTS += tests/integration/readme-commands.sh
 TESTS += \
@@ -17,3 +18,11 @@ TESTS += \
 	tests/integration/sendmail-return-path.sh \
 	tests/integration/local-background.sh \
 	tests/integration/cli-hostile-caller.sh
+
+# The suite with every masqmail process and test program under
+# valgrind (tests/lib/valgrind-run); the report lists what it found.
+check-valgrind:
+	rm -rf valgrind
+	MM_VALGRIND=1 $(SHELL) $(top_srcdir)/tests/run
+	$(SHELL) $(top_srcdir)/tests/lib/valgrind-report valgrind
+.PHONY: check-valgrind

@@ -18,6 +18,13 @@ set -u
 : "${MM_TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${MM_TOP_BUILDDIR:=$MM_TOP_SRCDIR}"
 : "${MASQMAIL:=$MM_TOP_BUILDDIR/masqmail}"
+# MM_VALGRIND=1: every masqmail process of the scenario under memcheck
+if [ -n "${MM_VALGRIND:-}" ] && [ -z "${MM_VALGRIND_TARGET:-}" ]; then
+	MM_VALGRIND_TARGET=$MASQMAIL
+	MASQMAIL=$MM_TOP_SRCDIR/tests/lib/valgrind-run
+	: "${MM_VALGRIND_DIR:=$MM_TOP_BUILDDIR/valgrind}"
+	export MM_VALGRIND_TARGET MASQMAIL MM_VALGRIND_DIR
+fi
 MM_TEST_NAME=$(basename "$0" .sh)
 MM_PIDS=""
 MM_FAILED=0
