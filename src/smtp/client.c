@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The SMTP client session (RFC 5321, with PIPELINING RFC 2920, SIZE RFC
- * 1870, 8BITMIME RFC 6152, STARTTLS RFC 3207, implicit TLS RFC 8314 and
- * AUTH RFC 4954). See client.h for what it promises.
+ * The SMTP client session (RFC 5321, with PIPELINING RFC 2920, CHUNKING
+ * RFC 3030, SIZE RFC 1870, 8BITMIME RFC 6152, STARTTLS RFC 3207,
+ * implicit TLS RFC 8314 and AUTH RFC 4954). See client.h for what it promises.
  *
  * Writes are grouped: a pipelined MAIL/RCPT.../DATA group is one write
  * and a message goes out in large blocks with its final dot, so that no
