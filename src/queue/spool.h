@@ -78,12 +78,13 @@ GBytes *mm_spool_format_envelope(const MmMessage *msg, GError **error);
  * error of mm_spool_read(). */
 MmMessage *mm_spool_parse_envelope(GBytes *envelope, GBytes *body, const char *what, GError **error);
 
-/* Removes message @uid: unlinks -H, fsyncs the directory, then unlinks
- * -D (a crash in between leaves an orphan -D, never an -H without data).
- * The caller holds the message's lock. A missing -H is not an error when
- * the -D exists (a damaged entry is removed whole). MM_ERROR_NOT_FOUND
- * when neither exists; MM_ERROR_TEMPORARY when the removal could not be
- * made durable. */
+/* Removes message @uid: unlinks -H, then -D, without syncing the
+ * directory (a removal lost to a crash means one more delivery, never
+ * a loss; and since the lock and the data are on the -D, an -H whose
+ * -D is gone is never delivered). The caller holds the message's lock.
+ * A missing -H is not an error when the -D exists (a damaged entry is
+ * removed whole). MM_ERROR_NOT_FOUND when neither exists; an
+ * errno-based error when an unlink fails. */
 gboolean mm_spool_remove(const char *spool_dir, const char *uid, GError **error);
 
 /* Locks message @uid without waiting. Returns the lock (free with

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The SMTP client session (RFC 5321, with PIPELINING RFC 2920, SIZE RFC
- * 1870, 8BITMIME RFC 6152, STARTTLS RFC 3207, implicit TLS RFC 8314 and
- * AUTH RFC 4954). See client.h for what it promises.
+ * The SMTP client session (RFC 5321, with PIPELINING RFC 2920, CHUNKING
+ * RFC 3030, SIZE RFC 1870, 8BITMIME RFC 6152, STARTTLS RFC 3207,
+ * implicit TLS RFC 8314 and AUTH RFC 4954). See client.h for what it promises.
  *
  * Writes are grouped: a pipelined MAIL/RCPT.../DATA group is one write
  * and a message goes out in large blocks with its final dot, so that no
@@ -44,6 +44,7 @@ struct MmSmtpClient {
 
 	/* from the options */
 	gboolean use_pipelining;
+	gboolean use_chunking;
 	guint t_greeting, t_mail, t_rcpt, t_data_init, t_data_block, t_final;
 
 	/* what the last EHLO said */
@@ -53,6 +54,7 @@ struct MmSmtpClient {
 	guint64 size_max;    /* 0: no limit given */
 	gboolean has_8bitmime;
 	gboolean has_starttls;
+	gboolean has_chunking;
 	char **auth_mechs;   /* NULL: no AUTH offered */
 
 	MmSmtpReplyParser *parser;
@@ -102,6 +104,7 @@ mm_smtp_client_options_init(MmSmtpClientOptions *opts)
 {
 	*opts = (MmSmtpClientOptions){
 		.pipelining = TRUE,
+		.chunking = TRUE,
 		.tls = MM_SMTP_TLS_OPPORTUNISTIC,
 		.tls_verify = TRUE,
 		.auth = MM_SMTP_AUTH_NONE,
@@ -329,6 +332,7 @@ static void
 parse_ehlo(MmSmtpClient *c, const MmSmtpReply *reply)
 {
 	c->has_pipelining = c->has_size = c->has_8bitmime = c->has_starttls = FALSE;
+	c->has_chunking = FALSE;
 	c->size_max = 0;
 	g_clear_pointer(&c->auth_mechs, g_strfreev);
 
@@ -346,6 +350,8 @@ parse_ehlo(MmSmtpClient *c, const MmSmtpReply *reply)
 			c->has_size = TRUE;
 			if (words[1] != NULL && g_ascii_string_to_unsigned(words[1], 10, 0, G_MAXUINT64, &n, NULL))
 				c->size_max = n;
+		} else if (g_ascii_strcasecmp(words[0], "CHUNKING") == 0) {
+			c->has_chunking = TRUE;
 		} else if (g_ascii_strcasecmp(words[0], "8BITMIME") == 0) {
 			c->has_8bitmime = TRUE;
 		} else if (g_ascii_strcasecmp(words[0], "STARTTLS") == 0) {
@@ -642,6 +648,7 @@ mm_smtp_client_open_fd(int fd, const char *peer, gboolean loopback, const MmSmtp
 	c->loopback = loopback;
 	c->parser = mm_smtp_reply_parser_new();
 	c->use_pipelining = opts->pipelining;
+	c->use_chunking = opts->chunking;
 	c->t_greeting = or_default(opts->timeout_greeting, MM_SMTP_CLIENT_TIMEOUT_GREETING);
 	c->t_mail = or_default(opts->timeout_mail, MM_SMTP_CLIENT_TIMEOUT_MAIL);
 	c->t_rcpt = or_default(opts->timeout_rcpt, MM_SMTP_CLIENT_TIMEOUT_RCPT);
@@ -696,8 +703,10 @@ mm_smtp_client_open_fd(int fd, const char *peer, gboolean loopback, const MmSmtp
 			return NULL;
 		}
 	}
-	mm_debug(3, "smtp %s esmtp=%d pipelining=%d size=%" G_GUINT64_FORMAT " 8bitmime=%d starttls=%d",
-	         c->peer, c->esmtp, c->has_pipelining, c->size_max, c->has_8bitmime, c->has_starttls);
+	mm_debug(3, "smtp %s esmtp=%d pipelining=%d chunking=%d size=%" G_GUINT64_FORMAT
+	         " 8bitmime=%d starttls=%d",
+	         c->peer, c->esmtp, c->has_pipelining, c->has_chunking, c->size_max, c->has_8bitmime,
+	         c->has_starttls);
 
 	if (!starttls(c, opts, server_name, helo_name, error))
 		return NULL;
@@ -775,43 +784,6 @@ wire_size(const guchar *data, gsize len, gboolean *eight_bit)
 	return size;
 }
 
-/* Sends @data with CRLF line ends, dot-stuffed (RFC 5321 4.5.2), then
- * the final dot, in blocks of BODY_BLOCK. A lone CR counts as a line
- * end too: a bare CR or LF is what some servers take for a line end,
- * and a dot after one must not end the data early anywhere. */
-static gboolean
-send_body(MmSmtpClient *c, const guchar *data, gsize len, GError **error)
-{
-	g_autoptr(GByteArray) out = g_byte_array_sized_new(BODY_BLOCK + 8);
-	gboolean line_start = TRUE;
-
-	for (gsize i = 0; i < len; i++) {
-		guchar ch = data[i];
-
-		if (line_start && ch == '.')
-			g_byte_array_append(out, (const guint8 *)".", 1);
-		if (ch == '\r' || ch == '\n') {
-			if (ch == '\r' && i + 1 < len && data[i + 1] == '\n')
-				i++;
-			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
-			line_start = TRUE;
-		} else {
-			g_byte_array_append(out, &ch, 1);
-			line_start = FALSE;
-		}
-		if (out->len >= BODY_BLOCK) {
-			if (!send_data(c, (const char *)out->data, out->len, c->t_data_block, error))
-				return FALSE;
-			g_byte_array_set_size(out, 0);
-		}
-	}
-	if (!line_start)
-		g_byte_array_append(out, (const guint8 *)"\r\n", 2);
-	g_byte_array_append(out, (const guint8 *)".\r\n", 3);
-	mm_debug(4, "smtp %s >> (message, %zu octets) .", c->peer, len);
-	return send_data(c, (const char *)out->data, out->len, c->t_data_block, error);
-}
-
 static void
 set_result(MmSmtpRcptResult *r, MmSmtpRcptStatus status, guint code, char *reply)
 {
@@ -851,230 +823,530 @@ defer_open(MmSmtpRcptResult *results, const gboolean *open, guint n, guint code,
 			set_result(&results[i], MM_SMTP_RCPT_DEFERRED, code, g_strdup(why));
 }
 
+/* ---- transactions ----
+ *
+ * Every command that goes out leaves an Expect behind, in order, and
+ * every reply that comes in is taken by the oldest one: so a reply is
+ * matched to its command, its message and its recipient however many
+ * messages' commands were in one write. Output is gathered in one
+ * buffer and written when the client has to wait for a reply (or the
+ * buffer holds a block), so that the end of one message and the
+ * commands of the next go out together.
+ */
+
+/* One message of a mm_smtp_client_send_many() call. */
+typedef struct {
+	const MmSmtpClientMessage *m;
+	const guchar *data;
+	gsize len;
+	guint64 size;            /* as sent, without dot-stuffing */
+	gboolean eight_bit;
+	gboolean *open;          /* per recipient: no final result yet */
+	guint n_sent;            /* recipients to send a RCPT for */
+	guint accepted;          /* RCPTs taken */
+	MmSmtpReply *mail_reply; /* owned */
+	gboolean go;             /* there is something to send */
+	gboolean body_sent;      /* the final dot or last chunk went out */
+} Tx;
+
+typedef enum {
+	EXP_RSET,
+	EXP_MAIL,
+	EXP_RCPT,
+	EXP_DATA,
+	EXP_DOT,       /* the final dot of a message */
+	EXP_EMPTY_DOT, /* the dot that ends a DATA without recipients */
+	EXP_CHUNK,     /* a BDAT that is not the last */
+	EXP_LAST,      /* BDAT ... LAST */
+} ExpKind;
+
+typedef struct {
+	ExpKind kind;
+	guint tx;
+	guint rcpt;
+} Expect;
+
+typedef struct {
+	MmSmtpClient *c;
+	Tx *txs;
+	guint n_txs;
+	GByteArray *out;  /* to write before the next wait */
+	GArray *expect;   /* Expect, in the order of the commands */
+	guint head;       /* the next reply is for expect[head] */
+	gboolean closing; /* a 421 came */
+} Pipe;
+
+static void
+expect(Pipe *p, ExpKind kind, guint tx, guint rcpt)
+{
+	Expect e = { kind, tx, rcpt };
+
+	g_array_append_val(p->expect, e);
+}
+
+static void
+out_cmd(Pipe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+out_cmd(Pipe *p, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *line = NULL;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	mm_debug(4, "smtp %s >> %s", p->c->peer, line);
+	g_byte_array_append(p->out, (const guint8 *)line, (guint)strlen(line));
+	g_byte_array_append(p->out, (const guint8 *)"\r\n", 2);
+}
+
+static gboolean
+flush_out(Pipe *p, GError **error)
+{
+	gboolean ok;
+
+	if (p->out->len == 0)
+		return TRUE;
+	ok = send_data(p->c, (const char *)p->out->data, p->out->len, p->c->t_data_block, error);
+	g_byte_array_set_size(p->out, 0);
+	return ok;
+}
+
+/* Converts @data from *@pos to CRLF line ends (a lone CR or LF counts
+ * as a line end too: a dot after one must not end the data early
+ * anywhere), dot-stuffed when @stuff (RFC 5321 4.5.2), into @out until
+ * it holds @limit octets or the data ends; a last line without its
+ * end gets one. */
+static void
+convert(GByteArray *out, const guchar *data, gsize len, gsize *pos, gboolean stuff, gsize limit)
+{
+	gsize i = *pos;
+
+	while (i < len && out->len < limit) {
+		guchar ch = data[i];
+		gboolean line_start = i == 0 || data[i - 1] == '\n' || data[i - 1] == '\r';
+
+		if (stuff && line_start && ch == '.')
+			g_byte_array_append(out, (const guint8 *)".", 1);
+		if (ch == '\r' || ch == '\n') {
+			if (ch == '\r' && i + 1 < len && data[i + 1] == '\n')
+				i++;
+			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+		} else {
+			g_byte_array_append(out, &ch, 1);
+		}
+		i++;
+	}
+	if (i == len && len > 0 && data[len - 1] != '\n' && data[len - 1] != '\r' && *pos < len)
+		g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+	*pos = i;
+}
+
+/* The message after DATA's 354: its text and the final dot. Full
+ * blocks are written as they fill up; the rest stays in the buffer to
+ * go out with what follows. */
+static gboolean
+out_body(Pipe *p, guint k, GError **error)
+{
+	Tx *tx = &p->txs[k];
+	gsize pos = 0;
+
+	while (pos < tx->len) {
+		convert(p->out, tx->data, tx->len, &pos, TRUE, BODY_BLOCK);
+		if (p->out->len >= BODY_BLOCK && !flush_out(p, error))
+			return FALSE;
+	}
+	g_byte_array_append(p->out, (const guint8 *)".\r\n", 3);
+	mm_debug(4, "smtp %s >> (message, %zu octets) .", p->c->peer, tx->len);
+	expect(p, EXP_DOT, k, 0);
+	tx->body_sent = TRUE;
+	return TRUE;
+}
+
+/* The message as BDAT chunks (RFC 3030): no dot-stuffing, no final dot,
+ * the last chunk says LAST. */
+static gboolean
+out_chunks(Pipe *p, guint k, GError **error)
+{
+	Tx *tx = &p->txs[k];
+	g_autoptr(GByteArray) chunk = g_byte_array_sized_new(BODY_BLOCK + 8);
+	gsize pos = 0;
+
+	do {
+		gboolean last;
+
+		g_byte_array_set_size(chunk, 0);
+		convert(chunk, tx->data, tx->len, &pos, FALSE, BODY_BLOCK);
+		last = pos >= tx->len;
+		out_cmd(p, "BDAT %u%s", chunk->len, last ? " LAST" : "");
+		g_byte_array_append(p->out, chunk->data, chunk->len);
+		expect(p, last ? EXP_LAST : EXP_CHUNK, k, 0);
+		if (p->out->len >= BODY_BLOCK && !flush_out(p, error))
+			return FALSE;
+	} while (pos < tx->len);
+	tx->body_sent = TRUE;
+	return TRUE;
+}
+
+/* [RSET] MAIL and, when @rcpts, a RCPT for each recipient. */
+static void
+out_envelope(Pipe *p, guint k, gboolean rcpts)
+{
+	MmSmtpClient *c = p->c;
+	Tx *tx = &p->txs[k];
+	g_autofree char *rp = mm_address_to_path(tx->m->return_path);
+	g_autoptr(GString) mail = g_string_new(NULL);
+
+	if (c->dirty) {
+		out_cmd(p, "RSET");
+		expect(p, EXP_RSET, k, 0);
+	}
+	g_string_printf(mail, "MAIL FROM:%s", rp);
+	if (c->has_size)
+		g_string_append_printf(mail, " SIZE=%" G_GUINT64_FORMAT, tx->size);
+	if (c->has_8bitmime && tx->eight_bit)
+		g_string_append(mail, " BODY=8BITMIME");
+	out_cmd(p, "%s", mail->str);
+	expect(p, EXP_MAIL, k, 0);
+	c->dirty = TRUE;
+	for (guint i = 0; rcpts && i < tx->m->n; i++) {
+		g_autofree char *path = NULL;
+
+		if (!tx->open[i])
+			continue;
+		path = mm_address_to_path(tx->m->rcpts[i]->address);
+		out_cmd(p, "RCPT TO:%s", path);
+		expect(p, EXP_RCPT, k, i);
+	}
+}
+
+static guint
+reply_timeout(const MmSmtpClient *c, ExpKind kind)
+{
+	switch (kind) {
+	case EXP_RSET:
+		return c->t_greeting;
+	case EXP_MAIL:
+		return c->t_mail;
+	case EXP_RCPT:
+		return c->t_rcpt;
+	case EXP_DATA:
+		return c->t_data_init;
+	default:
+		return c->t_final;
+	}
+}
+
+static const char *const exp_names[] = { "RSET", "MAIL", "RCPT", "DATA", "the final dot",
+	                                 "the final dot", "BDAT", "BDAT LAST" };
+
+/* Writes what is gathered and takes the reply of the oldest command
+ * still waiting for one. The reply to DATA goes to @data_reply (the
+ * caller decides what follows); every other one is applied here. */
+static gboolean
+read_one(Pipe *p, MmSmtpReply **data_reply, GError **error)
+{
+	MmSmtpClient *c = p->c;
+	Expect e;
+	Tx *tx;
+	MmSmtpRcptResult *results;
+	g_autoptr(MmSmtpReply) reply = NULL;
+
+	g_assert(p->head < p->expect->len);
+	if (!flush_out(p, error))
+		return FALSE;
+	e = g_array_index(p->expect, Expect, p->head);
+	reply = read_reply(c, reply_timeout(c, e.kind), exp_names[e.kind], error);
+	if (reply == NULL)
+		return FALSE;
+	p->head++;
+	tx = &p->txs[e.tx];
+	results = tx->m->results;
+	if (reply->code == 421)
+		p->closing = TRUE;
+	switch (e.kind) {
+	case EXP_RSET:
+	case EXP_EMPTY_DOT:
+		break;
+	case EXP_MAIL:
+		tx->mail_reply = g_steal_pointer(&reply);
+		break;
+	case EXP_RCPT:
+		/* after a refused MAIL the RCPT replies are 503s that say
+		 * nothing about the recipients */
+		result_from_reply(&results[e.rcpt],
+		                  mm_smtp_reply_kind(tx->mail_reply->code) == MM_SMTP_REPLY_POSITIVE
+		                          ? reply
+		                          : tx->mail_reply);
+		if (results[e.rcpt].status == MM_SMTP_RCPT_DELIVERED) {
+			results[e.rcpt].status = MM_SMTP_RCPT_DEFERRED;
+			tx->accepted++;
+		} else {
+			tx->open[e.rcpt] = FALSE;
+		}
+		break;
+	case EXP_DATA:
+		*data_reply = g_steal_pointer(&reply);
+		break;
+	case EXP_CHUNK:
+		/* a refused chunk decides; the server drops the rest */
+		if (mm_smtp_reply_kind(reply->code) == MM_SMTP_REPLY_POSITIVE)
+			break;
+		G_GNUC_FALLTHROUGH;
+	case EXP_DOT:
+	case EXP_LAST:
+		for (guint i = 0; i < tx->m->n; i++)
+			if (tx->open[i]) {
+				result_from_reply(&results[i], reply);
+				tx->open[i] = FALSE;
+			}
+		/* a refused BDAT may leave the transaction open; a taken one
+		 * ends it, and so does the final dot whatever its reply */
+		if (e.kind == EXP_LAST && mm_smtp_reply_kind(reply->code) == MM_SMTP_REPLY_POSITIVE &&
+		    p->head == p->expect->len)
+			c->dirty = FALSE;
+		break;
+	}
+	return TRUE;
+}
+
+/* Reads replies until at most @left commands wait for one. */
+static gboolean
+drain(Pipe *p, guint left, GError **error)
+{
+	while (p->expect->len - p->head > left && !p->closing)
+		if (!read_one(p, NULL, error))
+			return FALSE;
+	return TRUE;
+}
+
+/* What a recipient still open at the end gets: the connection broke
+ * (@why), or the server said 421. */
+static void
+defer_all_open(Pipe *p, const char *why, gboolean closing)
+{
+	for (guint k = 0; k < p->n_txs; k++) {
+		Tx *tx = &p->txs[k];
+		g_autofree char *text = NULL;
+
+		if (closing)
+			text = g_strdup("421 4.4.2 the server closes the connection");
+		else if (tx->body_sent)
+			/* RFC 1047: the server may have the message; sending it
+			 * again risks a duplicate, dropping it risks a loss */
+			text = g_strdup_printf("451 4.4.2 no reply after the message was sent (%s); it will "
+			                       "be sent again and may arrive twice",
+			                       why);
+		else
+			text = g_strdup_printf("451 4.4.2 %s", why);
+		defer_open(tx->m->results, tx->open, tx->m->n, closing ? 421 : 451, text);
+	}
+}
+
+/* Fills @tx for message @m and the results that are known before
+ * anything is sent: a pipe is no SMTP recipient, a message over the
+ * server's SIZE fails. */
+static void
+tx_prepare(MmSmtpClient *c, Tx *tx, const MmSmtpClientMessage *m)
+{
+	tx->m = m;
+	tx->data = g_bytes_get_data(m->message, &tx->len);
+	tx->size = wire_size(tx->data, tx->len, &tx->eight_bit);
+	tx->open = g_new0(gboolean, m->n);
+	for (guint i = 0; i < m->n; i++) {
+		m->results[i] = (MmSmtpRcptResult){ MM_SMTP_RCPT_DEFERRED, 0, NULL };
+		if (m->rcpts[i]->address == NULL) {
+			set_result(&m->results[i], MM_SMTP_RCPT_FAILED, 550,
+			           g_strdup("550 5.1.3 a pipe is no address for SMTP"));
+			continue;
+		}
+		tx->open[i] = TRUE;
+		tx->n_sent++;
+	}
+	if (tx->n_sent > 0 && c->has_size && c->size_max > 0 && tx->size > c->size_max) {
+		for (guint i = 0; i < m->n; i++)
+			if (tx->open[i]) {
+				set_result(&m->results[i], MM_SMTP_RCPT_FAILED, 552,
+				           g_strdup_printf("552 5.3.4 message size %" G_GUINT64_FORMAT
+				                           " exceeds the limit of %" G_GUINT64_FORMAT " of %s",
+				                           tx->size, c->size_max, c->peer));
+				tx->open[i] = FALSE;
+			}
+		return;
+	}
+	tx->go = tx->n_sent > 0;
+}
+
+/* What the reply to DATA means for message @k: go on with the text
+ * after a 354, else it decides for the recipients still open. */
+static gboolean
+after_data(Pipe *p, guint k, const MmSmtpReply *data_reply, GError **error)
+{
+	Tx *tx = &p->txs[k];
+
+	if (data_reply->code == 354 && tx->accepted == 0) {
+		/* RFC 2920 3.1: the server took DATA without a recipient;
+		 * end the empty message (the transaction stays dirty) */
+		g_byte_array_append(p->out, (const guint8 *)".\r\n", 3);
+		expect(p, EXP_EMPTY_DOT, k, 0);
+		return TRUE;
+	}
+	if (data_reply->code == 354) {
+		/* the transaction ends with the dot, whatever the reply */
+		p->c->dirty = FALSE;
+		return out_body(p, k, error);
+	}
+	for (guint i = 0; i < tx->m->n; i++)
+		if (tx->open[i]) {
+			result_from_reply(&tx->m->results[i], data_reply);
+			if (tx->m->results[i].status == MM_SMTP_RCPT_DELIVERED)
+				/* 2xx where 354 belongs: nothing was sent */
+				tx->m->results[i].status = MM_SMTP_RCPT_DEFERRED;
+			tx->open[i] = FALSE;
+		}
+	return TRUE;
+}
+
+/* Message @k without PIPELINING: each command waits for its reply. */
+static gboolean
+send_lockstep(Pipe *p, guint k, GError **error)
+{
+	Tx *tx = &p->txs[k];
+	g_autoptr(MmSmtpReply) data_reply = NULL;
+
+	out_envelope(p, k, FALSE);
+	if (!drain(p, 0, error))
+		return FALSE;
+	if (p->closing)
+		return TRUE;
+	if (mm_smtp_reply_kind(tx->mail_reply->code) != MM_SMTP_REPLY_POSITIVE) {
+		for (guint i = 0; i < tx->m->n; i++)
+			if (tx->open[i]) {
+				result_from_reply(&tx->m->results[i], tx->mail_reply);
+				tx->open[i] = FALSE;
+			}
+		return TRUE;
+	}
+	for (guint i = 0; i < tx->m->n; i++) {
+		g_autofree char *path = NULL;
+
+		if (!tx->open[i])
+			continue;
+		path = mm_address_to_path(tx->m->rcpts[i]->address);
+		out_cmd(p, "RCPT TO:%s", path);
+		expect(p, EXP_RCPT, k, i);
+		if (!drain(p, 0, error))
+			return FALSE;
+		if (p->closing)
+			return TRUE;
+	}
+	if (tx->accepted == 0)
+		return TRUE;
+	out_cmd(p, "DATA");
+	expect(p, EXP_DATA, k, 0);
+	if (!read_one(p, &data_reply, error))
+		return FALSE;
+	if (p->closing)
+		return TRUE;
+	return after_data(p, k, data_reply, error) && drain(p, 0, error);
+}
+
+/* Message @k with PIPELINING and DATA: MAIL, RCPTs and DATA go out
+ * with the end of the message before (one write), then the replies up
+ * to DATA's are read, the previous message's final one among them;
+ * the text follows the 354 and waits in the buffer for the next
+ * message's commands. One round trip per message. */
+static gboolean
+send_pipelined(Pipe *p, guint k, GError **error)
+{
+	g_autoptr(MmSmtpReply) data_reply = NULL;
+
+	out_envelope(p, k, TRUE);
+	out_cmd(p, "DATA");
+	expect(p, EXP_DATA, k, 0);
+	while (data_reply == NULL && !p->closing)
+		if (!read_one(p, &data_reply, error))
+			return FALSE;
+	if (p->closing)
+		return TRUE;
+	return after_data(p, k, data_reply, error);
+}
+
+/* Message @k with PIPELINING and CHUNKING: MAIL, RCPTs and the text as
+ * BDAT go out without waiting for anything; before that, the replies
+ * of all but the message just before are read, so that one message at
+ * most is ahead of the replies. A message sent while the one before
+ * waits for its outcome begins with RSET: a refused BDAT may have left
+ * that transaction open. */
+static gboolean
+send_chunked(Pipe *p, guint k, guint prev, GError **error)
+{
+	while (p->head < p->expect->len && g_array_index(p->expect, Expect, p->head).tx < prev &&
+	       !p->closing)
+		if (!read_one(p, NULL, error))
+			return FALSE;
+	if (p->closing)
+		return TRUE;
+	if (p->head < p->expect->len)
+		p->c->dirty = TRUE;
+	out_envelope(p, k, TRUE);
+	return out_chunks(p, k, error);
+}
+
+gboolean
+mm_smtp_client_send_many(MmSmtpClient *c, const MmSmtpClientMessage *msgs, guint n_msgs,
+                         GError **error)
+{
+	g_autofree Tx *txs = g_new0(Tx, n_msgs);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GArray) expects = g_array_new(FALSE, FALSE, sizeof(Expect));
+	g_autoptr(GError) local = NULL;
+	Pipe p = { c, txs, n_msgs, out, expects, 0, FALSE };
+	gboolean pipelining = c->use_pipelining && c->has_pipelining;
+	gboolean chunking = pipelining && c->use_chunking && c->has_chunking;
+	gboolean ok = TRUE;
+	guint prev = 0;
+
+	for (guint k = 0; k < n_msgs; k++)
+		tx_prepare(c, &txs[k], &msgs[k]);
+	if (c->broken) {
+		ok = fail_conn(c, &local, "connection already lost");
+	} else {
+		for (guint k = 0; k < n_msgs && ok && !p.closing; k++) {
+			if (!txs[k].go)
+				continue;
+			if (chunking)
+				ok = send_chunked(&p, k, prev, &local);
+			else if (pipelining)
+				ok = send_pipelined(&p, k, &local);
+			else
+				ok = send_lockstep(&p, k, &local);
+			prev = k;
+		}
+		if (ok && !p.closing)
+			ok = drain(&p, 0, &local);
+	}
+	if (!ok) {
+		defer_all_open(&p, local->message, FALSE);
+		g_propagate_error(error, g_steal_pointer(&local));
+	} else if (p.closing) {
+		/* 421: the server closes the connection (RFC 5321 3.8) */
+		defer_all_open(&p, NULL, TRUE);
+		ok = fail_conn(c, error, "the server closes the connection (421)");
+	}
+	for (guint k = 0; k < n_msgs; k++) {
+		g_free(txs[k].open);
+		g_clear_pointer(&txs[k].mail_reply, mm_smtp_reply_free);
+	}
+	return ok;
+}
+
 gboolean
 mm_smtp_client_send(MmSmtpClient *c, const MmAddress *return_path, const MmRecipient *const *rcpts,
                     guint n, GBytes *message, MmSmtpRcptResult *results, GError **error)
 {
-	gsize len = 0;
-	const guchar *data = g_bytes_get_data(message, &len);
-	gboolean eight_bit = FALSE;
-	guint64 size = wire_size(data, len, &eight_bit);
-	g_autofree gboolean *open = g_new0(gboolean, n);   /* waiting for a final result */
-	g_autofree gboolean *sent = g_new0(gboolean, n);   /* a RCPT was sent */
-	g_autoptr(GString) group = g_string_new(NULL);
-	g_autoptr(GString) mail = g_string_new(NULL);
-	g_autoptr(GError) local = NULL;
-	g_autoptr(MmSmtpReply) mail_reply = NULL;
-	g_autoptr(MmSmtpReply) data_reply = NULL;
-	g_autofree char *rp = mm_address_to_path(return_path);
-	gboolean pipelining = c->use_pipelining && c->has_pipelining;
-	gboolean rset = c->dirty;
-	guint accepted = 0;
-	guint n_sent = 0;
+	MmSmtpClientMessage m = { return_path, rcpts, n, message, results };
 
-	for (guint i = 0; i < n; i++) {
-		results[i] = (MmSmtpRcptResult){ MM_SMTP_RCPT_DEFERRED, 0, NULL };
-		if (rcpts[i]->address == NULL) {
-			set_result(&results[i], MM_SMTP_RCPT_FAILED, 550,
-			           g_strdup("550 5.1.3 a pipe is no address for SMTP"));
-			continue;
-		}
-		open[i] = sent[i] = TRUE;
-		n_sent++;
-	}
-	if (c->broken) {
-		defer_open(results, open, n, 451, "451 4.4.2 connection lost");
-		return fail_conn(c, error, "connection already lost");
-	}
-	if (n_sent == 0)
-		return TRUE;
-	if (c->has_size && c->size_max > 0 && size > c->size_max) {
-		for (guint i = 0; i < n; i++)
-			if (open[i])
-				set_result(&results[i], MM_SMTP_RCPT_FAILED, 552,
-				           g_strdup_printf("552 5.3.4 message size %" G_GUINT64_FORMAT
-				                           " exceeds the limit of %" G_GUINT64_FORMAT " of %s",
-				                           size, c->size_max, c->peer));
-		return TRUE;
-	}
-
-	g_string_append_printf(mail, "MAIL FROM:%s", rp);
-	if (c->has_size)
-		g_string_append_printf(mail, " SIZE=%" G_GUINT64_FORMAT, size);
-	if (c->has_8bitmime && eight_bit)
-		g_string_append(mail, " BODY=8BITMIME");
-	c->dirty = TRUE;
-
-	if (pipelining) {
-		/* the group: [RSET] MAIL RCPT... DATA, in one write */
-		if (rset)
-			g_string_append(group, "RSET\r\n");
-		g_string_append_printf(group, "%s\r\n", mail->str);
-		for (guint i = 0; i < n; i++) {
-			g_autofree char *path = NULL;
-
-			if (!sent[i])
-				continue;
-			path = mm_address_to_path(rcpts[i]->address);
-			g_string_append_printf(group, "RCPT TO:%s\r\n", path);
-		}
-		g_string_append(group, "DATA\r\n");
-		mm_debug(4, "smtp %s >> %s", c->peer, group->str);
-		if (!send_data(c, group->str, group->len, c->t_mail, &local))
-			goto lost;
-		if (rset) {
-			g_autoptr(MmSmtpReply) r = read_reply(c, c->t_greeting, "RSET", &local);
-
-			if (r == NULL)
-				goto lost;
-		}
-		mail_reply = read_reply(c, c->t_mail, "MAIL", &local);
-		if (mail_reply == NULL)
-			goto lost;
-		for (guint i = 0; i < n; i++) {
-			g_autoptr(MmSmtpReply) r = NULL;
-
-			if (!sent[i])
-				continue;
-			r = read_reply(c, c->t_rcpt, "RCPT", &local);
-			if (r == NULL)
-				goto lost;
-			/* after a refused MAIL the RCPT replies are 503s that
-			 * say nothing about the recipients */
-			result_from_reply(&results[i], mm_smtp_reply_kind(mail_reply->code) ==
-			                                               MM_SMTP_REPLY_POSITIVE
-			                                       ? r
-			                                       : mail_reply);
-			if (results[i].status == MM_SMTP_RCPT_DELIVERED) {
-				results[i].status = MM_SMTP_RCPT_DEFERRED;
-				accepted++;
-			} else {
-				open[i] = FALSE;
-			}
-		}
-		data_reply = read_reply(c, c->t_data_init, "DATA", &local);
-		if (data_reply == NULL)
-			goto lost;
-		if (data_reply->code == 354 && accepted == 0) {
-			/* RFC 2920 3.1: the server took DATA without a
-			 * recipient; end the empty message */
-			g_autoptr(MmSmtpReply) r = NULL;
-
-			if (!send_data(c, ".\r\n", 3, c->t_data_block, &local))
-				goto lost;
-			r = read_reply(c, c->t_final, "the final dot", &local);
-			if (r == NULL)
-				goto lost;
-		}
-	} else {
-		if (rset) {
-			g_autoptr(MmSmtpReply) r = NULL;
-
-			mm_debug(4, "smtp %s >> RSET", c->peer);
-			if (!send_data(c, "RSET\r\n", 6, c->t_greeting, &local))
-				goto lost;
-			r = read_reply(c, c->t_greeting, "RSET", &local);
-			if (r == NULL)
-				goto lost;
-		}
-		if (!send_cmd(c, mail->str, c->t_mail, &local))
-			goto lost;
-		mail_reply = read_reply(c, c->t_mail, "MAIL", &local);
-		if (mail_reply == NULL)
-			goto lost;
-		for (guint i = 0; i < n; i++) {
-			g_autofree char *cmd = NULL;
-			g_autofree char *path = NULL;
-			g_autoptr(MmSmtpReply) r = NULL;
-
-			if (!sent[i])
-				continue;
-			if (mm_smtp_reply_kind(mail_reply->code) != MM_SMTP_REPLY_POSITIVE) {
-				result_from_reply(&results[i], mail_reply);
-				open[i] = FALSE;
-				continue;
-			}
-			path = mm_address_to_path(rcpts[i]->address);
-			cmd = g_strdup_printf("RCPT TO:%s", path);
-			if (!send_cmd(c, cmd, c->t_rcpt, &local))
-				goto lost;
-			r = read_reply(c, c->t_rcpt, "RCPT", &local);
-			if (r == NULL)
-				goto lost;
-			if (r->code == 421) {
-				result_from_reply(&results[i], r);
-				open[i] = FALSE;
-				goto closing;
-			}
-			result_from_reply(&results[i], r);
-			if (results[i].status == MM_SMTP_RCPT_DELIVERED) {
-				results[i].status = MM_SMTP_RCPT_DEFERRED;
-				accepted++;
-			} else {
-				open[i] = FALSE;
-			}
-		}
-		if (accepted > 0) {
-			if (!send_cmd(c, "DATA", c->t_data_init, &local))
-				goto lost;
-			data_reply = read_reply(c, c->t_data_init, "DATA", &local);
-			if (data_reply == NULL)
-				goto lost;
-		}
-	}
-	if (mail_reply->code == 421 || (data_reply != NULL && data_reply->code == 421))
-		goto closing;
-	if (accepted == 0)
-		return TRUE;
-	if (data_reply->code != 354) {
-		for (guint i = 0; i < n; i++)
-			if (open[i]) {
-				result_from_reply(&results[i], data_reply);
-				if (results[i].status == MM_SMTP_RCPT_DELIVERED)
-					/* 2xx where 354 belongs: nothing was sent */
-					results[i].status = MM_SMTP_RCPT_DEFERRED;
-				open[i] = FALSE;
-			}
-		return TRUE;
-	}
-
-	if (!send_body(c, data, len, &local))
-		goto lost;
-	{
-		g_autoptr(MmSmtpReply) r = read_reply(c, c->t_final, "the final dot", &local);
-
-		if (r == NULL) {
-			/* RFC 1047: the server may have the message; sending it
-			 * again risks a duplicate, dropping it risks a loss */
-			g_autofree char *why = g_strdup_printf(
-				"451 4.4.2 no reply after the message was sent (%s); it will be sent "
-				"again and may arrive twice",
-				local->message);
-
-			defer_open(results, open, n, 451, why);
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
-		for (guint i = 0; i < n; i++)
-			if (open[i]) {
-				result_from_reply(&results[i], r);
-				open[i] = FALSE;
-			}
-		c->dirty = FALSE;
-		if (r->code == 421)
-			return fail_conn(c, error, "the server closes the connection (421)");
-	}
-	return TRUE;
-
-lost: {
-	g_autofree char *why = g_strdup_printf("451 4.4.2 %s", local->message);
-
-	defer_open(results, open, n, 451, why);
-	g_propagate_error(error, g_steal_pointer(&local));
-	return FALSE;
-}
-closing:
-	/* 421: the server closes the connection (RFC 5321 3.8) */
-	defer_open(results, open, n, 421, "421 4.4.2 the server closes the connection");
-	return fail_conn(c, error, "the server closes the connection (421)");
+	return mm_smtp_client_send_many(c, &m, 1, error);
 }

@@ -53,6 +53,7 @@ typedef struct {
 	gboolean correct_helo;     /* the DNS name of our end of the connection instead */
 	gboolean instant_helo;     /* EHLO before the greeting arrives */
 	gboolean pipelining;       /* use PIPELINING when offered (default TRUE) */
+	gboolean chunking;         /* with PIPELINING, BDAT when CHUNKING is offered (default TRUE) */
 
 	MmSmtpTlsMode tls;         /* default MM_SMTP_TLS_OPPORTUNISTIC */
 	gboolean tls_verify;       /* check the certificate and the host name (default TRUE) */
@@ -140,6 +141,30 @@ void mm_smtp_rcpt_result_clear(MmSmtpRcptResult *result);
 gboolean mm_smtp_client_send(MmSmtpClient *client, const MmAddress *return_path,
                              const MmRecipient *const *rcpts, guint n, GBytes *message,
                              MmSmtpRcptResult *results, GError **error);
+
+/* One message for mm_smtp_client_send_many(): the arguments of
+ * mm_smtp_client_send(), all borrowed for the duration of the call. */
+typedef struct {
+	const MmAddress *return_path;
+	const MmRecipient *const *rcpts;
+	guint n;
+	GBytes *message;
+	MmSmtpRcptResult *results; /* room for @n; filled as by mm_smtp_client_send() */
+} MmSmtpClientMessage;
+
+/* Sends @n_msgs messages in order, each as mm_smtp_client_send() does,
+ * with the same results per recipient whatever happens to the session.
+ * With PIPELINING (RFC 2920) a message's MAIL, RCPT... and DATA go out
+ * in the same write as the end of the message before, so that each
+ * message costs one round trip; with CHUNKING as well (RFC 3030) each
+ * message goes out whole as MAIL, RCPT... and BDAT without waiting for
+ * a 354. At most one message is ahead of the replies, so that a broken
+ * connection defers little. Without PIPELINING each command waits for
+ * its reply. Returns as mm_smtp_client_send(): FALSE (with @error,
+ * MM_ERROR_TEMPORARY) when the session cannot carry more; the
+ * messages it did not reach are deferred. */
+gboolean mm_smtp_client_send_many(MmSmtpClient *client, const MmSmtpClientMessage *msgs, guint n_msgs,
+                                  GError **error);
 
 /* The peer as "host[address]:port" (or the @peer of _open_fd()), for
  * log lines. Owned by the client. */

@@ -22,4 +22,6 @@ TESTS += tests/unit/test-client
 # against real servers, through smtp-send-tool
 TESTS += \
 	tests/integration/smtpc-sink.sh \
-	tests/integration/smtpc-aiosmtpd.sh
+	tests/integration/smtpc-aiosmtpd.sh \
+	tests/integration/smtpc-bdat.sh
+EXTRA_DIST += tests/integration/smtpc-bdat-relay.py

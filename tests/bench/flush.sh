@@ -12,6 +12,10 @@
 # daemon with do_queue, Postfix with defer_transports = smtp); the clock
 # starts when the flush command starts and stops when smtp-sink has
 # counted the last message.
+#
+# BENCH_WRAP, when set, is put before masqmail's `-q` command (a
+# profiler: BENCH_WRAP="strace -c -f -o /tmp/flush.strace" or
+# BENCH_WRAP="perf record -e cpu-clock -g -o /tmp/flush.perf").
 : "${MASQMAIL:=$PWD/masqmail}"
 . "$(dirname "$0")/../lib/lib.sh"
 . "$MM_TOP_SRCDIR/tests/bench/bench-lib.sh"
@@ -40,7 +44,7 @@ while [ $run -lt "$RUNS" ]; do
 	[ "$(mm_queued_ids | wc -l)" -eq "$N" ] || mm_fail "masqmail queued $(mm_queued_ids | wc -l) of $N"
 	sess0=$(sink_count "$SINK" sess); mesg0=$(sink_count "$SINK" mesg)
 	t0=$(now)
-	mm -q >"$T/run.out" 2>&1 || mm_fail "masqmail -q: $(tail -n 3 "$T/run.out")"
+	${BENCH_WRAP:-} "$MASQMAIL" -C "$MM_CONF" -q >"$T/run.out" 2>&1 || mm_fail "masqmail -q: $(tail -n 3 "$T/run.out")"
 	sink_wait "$SINK" $((mesg0 + N)) || mm_fail "smtp-sink did not get masqmail's $N messages"
 	t1=$(now)
 	sleep 0.2

@@ -49,6 +49,16 @@ mm_wait_for "counters | grep -q 'mesg=100'" 5
 assert_eq "$(counters)" "sess=2 quit=1 mesg=100" "100 messages: one connection (and the probe), one QUIT"
 stop_sink
 
+# 1b. the same in one call: each message's commands behind the end of
+# the one before; smtp-sink counts every message once
+sink
+send --batch --rcpt a@x.example --rcpt b@y.example --repeat 100 127.0.0.1 "$PORT" "$T/msg"
+assert_eq "$(cat "$T/rc")" 0 "100 messages pipelined behind each other: exit status"
+assert_eq "$(count ' delivered 250 ')" 200 "pipelined behind each other: every recipient delivered"
+mm_wait_for "counters | grep -q 'mesg=100'" 5
+assert_eq "$(counters)" "sess=2 quit=1 mesg=100" "pipelined behind each other: 100 messages, one connection"
+stop_sink
+
 # 2. the same without PIPELINING
 sink -p
 send --rcpt a@x.example --rcpt b@y.example --repeat 20 127.0.0.1 "$PORT" "$T/msg"
@@ -94,6 +104,22 @@ send --rcpt a@x.example --rcpt b@y.example --repeat 2 127.0.0.1 "$PORT" "$T/msg"
 assert_eq "$(cat "$T/rc")" 3 "dropped after the dot: the session is gone"
 assert_eq "$(count ' deferred 451 ')" 2 "dropped after the dot: both recipients deferred"
 assert_eq "$(wc -l <"$T/res")" 3 "dropped after the dot: the second message was not tried"
+stop_sink
+
+# 6b. the same with the messages behind each other: the first one's
+# recipients and every message after it deferred
+sink -q .
+send --batch --rcpt a@x.example --rcpt b@y.example --repeat 3 127.0.0.1 "$PORT" "$T/msg"
+assert_eq "$(cat "$T/rc")" 3 "dropped after the dot, pipelined: the session is gone"
+assert_eq "$(count ' deferred 451 ')" 6 "dropped after the dot, pipelined: every recipient deferred"
+assert_eq "$(count ' delivered ')" 0 "dropped after the dot, pipelined: nothing delivered"
+stop_sink
+
+# the final reply refused (4xx) for each of several pipelined messages
+sink -r .
+send --batch --rcpt a@x.example --repeat 3 127.0.0.1 "$PORT" "$T/msg"
+assert_eq "$(cat "$T/rc")" 0 "final 4xx, pipelined: the session goes on"
+assert_eq "$(count ' deferred 4')" 3 "final 4xx, pipelined: each message deferred"
 stop_sink
 
 # 7. 421 at MAIL: deferred, session gone

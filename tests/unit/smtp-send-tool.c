@@ -41,7 +41,7 @@ main(int argc, char **argv)
 	g_autofree char *login = NULL;
 	g_autofree char *secret = NULL;
 	gboolean no_verify = FALSE, no_pipelining = FALSE, instant_helo = FALSE;
-	gboolean allow_plaintext = FALSE, correct_helo = FALSE;
+	gboolean allow_plaintext = FALSE, correct_helo = FALSE, batch = FALSE, no_chunking = FALSE;
 	int repeat = 1, timeout = 0, debug = 0;
 	GOptionEntry entries[] = {
 		{ "from", 0, 0, G_OPTION_ARG_STRING, &from, "return path", "ADDR" },
@@ -58,6 +58,8 @@ main(int argc, char **argv)
 		{ "secret", 0, 0, G_OPTION_ARG_STRING, &secret, "AUTH secret", "SECRET" },
 		{ "allow-plaintext", 0, 0, G_OPTION_ARG_NONE, &allow_plaintext, "AUTH without TLS", NULL },
 		{ "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &no_pipelining, "no PIPELINING", NULL },
+		{ "no-chunking", 0, 0, G_OPTION_ARG_NONE, &no_chunking, "no BDAT", NULL },
+		{ "batch", 0, 0, G_OPTION_ARG_NONE, &batch, "all messages in one call, pipelined", NULL },
 		{ "instant-helo", 0, 0, G_OPTION_ARG_NONE, &instant_helo, "EHLO before the greeting", NULL },
 		{ "correct-helo", 0, 0, G_OPTION_ARG_NONE, &correct_helo, "EHLO with our DNS name", NULL },
 		{ "helo", 0, 0, G_OPTION_ARG_STRING, &helo, "EHLO name", "NAME" },
@@ -68,6 +70,7 @@ main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = g_option_context_new("HOST PORT FILE...");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MmSmtpClient) client = NULL;
+	g_autoptr(GPtrArray) bodies = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func((GDestroyNotify)mm_recipient_free);
 	g_autoptr(MmAddress) return_path = NULL;
 	MmSmtpClientOptions opts;
@@ -87,6 +90,7 @@ main(int argc, char **argv)
 	opts.correct_helo = correct_helo;
 	opts.instant_helo = instant_helo;
 	opts.pipelining = !no_pipelining;
+	opts.chunking = !no_chunking;
 	if (tls != NULL && !mm_smtp_tls_mode_from_string(tls, &opts.tls)) {
 		fprintf(stderr, "bad --tls %s\n", tls);
 		return 64;
@@ -133,32 +137,42 @@ main(int argc, char **argv)
 	for (int f = 3; f < argc; f++) {
 		g_autofree char *data = NULL;
 		gsize len = 0;
-		g_autoptr(GBytes) msg = NULL;
 
 		if (!g_file_get_contents(argv[f], &data, &len, &error)) {
 			fprintf(stderr, "%s\n", error->message);
 			return 66;
 		}
-		msg = g_bytes_new_take(g_steal_pointer(&data), len);
-		for (int i = 0; i < repeat; i++) {
-			g_autofree MmSmtpRcptResult *results = g_new0(MmSmtpRcptResult, rcpts->len);
-			gboolean ok = mm_smtp_client_send(client, return_path,
-			                                  (const MmRecipient *const *)rcpts->pdata, rcpts->len,
-			                                  msg, results, &error);
+		for (int i = 0; i < repeat; i++)
+			g_ptr_array_add(bodies, g_bytes_new(data, len));
+	}
+	/* one call per message, or (--batch) one call for all of them */
+	for (guint first = 0; first < bodies->len;) {
+		guint n = batch ? bodies->len : 1;
+		g_autofree MmSmtpClientMessage *msgs = g_new0(MmSmtpClientMessage, n);
+		g_autofree MmSmtpRcptResult *results = g_new0(MmSmtpRcptResult, (gsize)n * rcpts->len);
+		gboolean ok;
 
+		for (guint m = 0; m < n; m++)
+			msgs[m] = (MmSmtpClientMessage){ return_path, (const MmRecipient *const *)rcpts->pdata,
+				                         rcpts->len, bodies->pdata[first + m],
+				                         results + (gsize)m * rcpts->len };
+		ok = mm_smtp_client_send_many(client, msgs, n, &error);
+		for (guint m = 0; m < n; m++) {
 			msgno++;
 			for (guint r = 0; r < rcpts->len; r++) {
+				MmSmtpRcptResult *res = &msgs[m].results[r];
 				g_autofree char *addr = mm_address_to_string(((MmRecipient *)rcpts->pdata[r])->address);
 
-				printf("%u %s %s %u %s\n", msgno, addr, status_names[results[r].status],
-				       results[r].code, results[r].reply ? results[r].reply : "");
-				mm_smtp_rcpt_result_clear(&results[r]);
-			}
-			if (!ok) {
-				fprintf(stderr, "send: %s\n", error->message);
-				return 3;
+				printf("%u %s %s %u %s\n", msgno, addr, status_names[res->status], res->code,
+				       res->reply ? res->reply : "");
+				mm_smtp_rcpt_result_clear(res);
 			}
 		}
+		if (!ok) {
+			fprintf(stderr, "send: %s\n", error->message);
+			return 3;
+		}
+		first += n;
 	}
 	return 0;
 }

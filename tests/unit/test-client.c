@@ -38,15 +38,31 @@ typedef struct {
 	GString *raw;        /* everything the client sent */
 	GString *data;       /* the lines of the message, as sent (stuffed) */
 	GPtrArray *chunks;   /* what each read() got */
+	GPtrArray *messages; /* each message's text as the server took it */
+	int seen[MAX_REPLIES]; /* lines that matched each "N:PREFIX" so far */
 	GThread *thread;
 } Server;
 
+/* A prefix "N:TEXT" takes only the Nth line that begins with TEXT. */
 static const char *
 reply_for(Server *s, const char *line)
 {
-	for (int i = 0; s->replies != NULL && i < MAX_REPLIES && s->replies[i].prefix != NULL; i++)
-		if (g_str_has_prefix(line, s->replies[i].prefix))
-			return s->replies[i].reply;
+	const char *found = NULL;
+
+	for (int i = 0; s->replies != NULL && i < MAX_REPLIES && s->replies[i].prefix != NULL; i++) {
+		const char *prefix = s->replies[i].prefix;
+
+		if (g_ascii_isdigit(prefix[0]) && prefix[1] == ':') {
+			if (g_str_has_prefix(line, prefix + 2) && ++s->seen[i] == prefix[0] - '0' &&
+			    found == NULL)
+				found = s->replies[i].reply;
+			continue;
+		}
+		if (found == NULL && g_str_has_prefix(line, prefix))
+			found = s->replies[i].reply;
+	}
+	if (found != NULL)
+		return found;
 	if (g_str_has_prefix(line, "EHLO"))
 		return "250-fake.example\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n";
 	if (g_str_has_prefix(line, "HELO"))
@@ -57,7 +73,7 @@ reply_for(Server *s, const char *line)
 		return "250 2.1.5 ok\r\n";
 	if (g_str_has_prefix(line, "DATA"))
 		return "354 go ahead\r\n";
-	if (strcmp(line, ".") == 0)
+	if (strcmp(line, ".") == 0 || g_str_has_prefix(line, "BDAT"))
 		return "250 2.0.0 queued\r\n";
 	if (g_str_has_prefix(line, "QUIT"))
 		return "221 2.0.0 bye\r\n";
@@ -70,6 +86,7 @@ server_main(gpointer data)
 	Server *s = data;
 	g_autoptr(GString) in = g_string_new(NULL);
 	gboolean in_data = FALSE;
+	gsize message_start = 0;
 	char buf[65536];
 
 	if (s->greeting != NULL && *s->greeting != '\0' &&
@@ -83,10 +100,32 @@ server_main(gpointer data)
 			g_autofree char *line = g_strndup(in->str, (gsize)(nl - in->str));
 			const char *reply;
 
-			g_string_erase(in, 0, nl + 2 - in->str);
+			guint64 chunk = 0;
+
+			if (!in_data && g_str_has_prefix(line, "BDAT ")) {
+				/* the chunk follows the command line: wait for all of it */
+				chunk = g_ascii_strtoull(line + 5, NULL, 10);
+				if (in->len < (gsize)(nl + 2 - in->str) + chunk)
+					goto more;
+				g_string_erase(in, 0, nl + 2 - in->str);
+				g_string_append_len(s->data, in->str, (gssize)chunk);
+				g_string_erase(in, 0, (gssize)chunk);
+				if (g_str_has_suffix(line, " LAST")) {
+					g_ptr_array_add(s->messages,
+					                g_strndup(s->data->str + message_start, s->data->len - message_start));
+					message_start = s->data->len;
+				}
+			} else {
+				g_string_erase(in, 0, nl + 2 - in->str);
+			}
 			if (in_data && strcmp(line, ".") != 0) {
 				g_string_append_printf(s->data, "%s\r\n", line);
 				continue;
+			}
+			if (in_data) {
+				g_ptr_array_add(s->messages,
+				                g_strndup(s->data->str + message_start, s->data->len - message_start));
+				message_start = s->data->len;
 			}
 			in_data = FALSE;
 			reply = reply_for(s, line);
@@ -101,6 +140,7 @@ server_main(gpointer data)
 			if (g_str_has_prefix(line, "QUIT"))
 				goto out;
 		}
+	more:
 		n = read(s->fd, buf, sizeof buf);
 		if (n <= 0)
 			break;
@@ -126,6 +166,7 @@ server_start(Server *s, const char *greeting, const Reply *replies)
 	s->raw = g_string_new(NULL);
 	s->data = g_string_new(NULL);
 	s->chunks = g_ptr_array_new_with_free_func(g_free);
+	s->messages = g_ptr_array_new_with_free_func(g_free);
 	s->thread = g_thread_new("server", server_main, s);
 	return sv[0];
 }
@@ -136,6 +177,7 @@ server_free(Server *s)
 	g_string_free(s->raw, TRUE);
 	g_string_free(s->data, TRUE);
 	g_ptr_array_unref(s->chunks);
+	g_ptr_array_unref(s->messages);
 }
 
 static gboolean
@@ -392,6 +434,197 @@ test_session_reuse(void)
 	server_free(&s);
 }
 
+/* ---- several messages in one call ---- */
+
+/* Three messages: s0 -> m0a; s1 -> m1a, m1b; s2 -> m2a. The results
+ * are written per message, space-separated, as in SendCase. Each case
+ * runs with DATA and with BDAT (CHUNKING offered): a prefix "DOT"
+ * stands for the end of a message, "." with DATA and "BDAT" with BDAT,
+ * so that one table covers both. */
+typedef struct {
+	const char *label;
+	gboolean no_pipelining;
+	Reply replies[MAX_REPLIES];
+	const char *statuses;
+	gboolean send_ok;
+} ManyCase;
+
+static const ManyCase many_cases[] = {
+	{ "all-delivered", FALSE, { { NULL } }, "D DD D", TRUE },
+	{ "mail-5xx-second", FALSE, { { "MAIL FROM:<s1@", "553 5.1.8 bad sender\r\n" } }, "D FF D", TRUE },
+	{ "mail-4xx-second", FALSE, { { "MAIL FROM:<s1@", "451 4.3.0 later\r\n" } }, "D TT D", TRUE },
+	{ "rcpt-5xx-one-of-second", FALSE, { { "RCPT TO:<m1b@", "550 5.1.1 no\r\n" } }, "D DF D", TRUE },
+	{ "rcpt-all-refused-second", FALSE,
+	  { { "RCPT TO:<m1", "550 5.1.1 no\r\n" }, { "2:BDAT", "554 5.5.1 no valid recipients\r\n" } },
+	  "D FF D", TRUE },
+	{ "rcpt-all-refused-first", FALSE,
+	  { { "RCPT TO:<m0", "550 5.1.1 no\r\n" }, { "1:BDAT", "554 5.5.1 no valid recipients\r\n" } },
+	  "F DD D", TRUE },
+	{ "data-5xx-second", FALSE,
+	  { { "2:DATA", "554 5.3.0 no data today\r\n" }, { "2:BDAT", "554 5.3.0 no data today\r\n" } },
+	  "D FF D", TRUE },
+	{ "final-4xx-second", FALSE, { { "2:DOT", "452 4.3.1 disk full\r\n" } }, "D TT D", TRUE },
+	{ "final-5xx-first", FALSE, { { "1:DOT", "552 5.3.4 too big\r\n" } }, "F DD D", TRUE },
+	{ "final-5xx-last", FALSE, { { "3:DOT", "552 5.3.4 too big\r\n" } }, "D DD F", TRUE },
+	{ "rcpt-421-second", FALSE, { { "RCPT TO:<m1a@", "421 4.3.2 shutting down\r\n" } }, "D TT T",
+	  FALSE },
+	{ "final-421-first", FALSE, { { "1:DOT", "421 4.3.2 shutting down\r\n" } }, "T TT T", FALSE },
+	{ "closed-after-second", FALSE, { { "2:DOT", CLOSE } }, "D TT T", FALSE },
+	{ "closed-at-third-mail", FALSE, { { "MAIL FROM:<s2@", CLOSE } }, "D DD T", FALSE },
+	{ "silent-after-last", FALSE, { { "3:DOT", SILENT } }, "D DD T", FALSE },
+	{ "lockstep-all-delivered", TRUE, { { NULL } }, "D DD D", TRUE },
+	{ "lockstep-mail-5xx-second", TRUE, { { "MAIL FROM:<s1@", "553 5.1.8 bad sender\r\n" } },
+	  "D FF D", TRUE },
+	{ "lockstep-rcpt-421", TRUE, { { "RCPT TO:<m1b@", "421 4.3.2 shutting down\r\n" } }, "D TT T",
+	  FALSE },
+};
+
+typedef struct {
+	const ManyCase *c;
+	gboolean chunking;
+} ManyRun;
+
+static void
+test_many(gconstpointer data)
+{
+	const ManyRun *run = data;
+	const ManyCase *c = run->c;
+	static const char *const rcpt_names[3][2] = { { "m0a", NULL }, { "m1a", "m1b" }, { "m2a", NULL } };
+	Reply replies[MAX_REPLIES] = { { NULL } };
+	g_autofree char *dot_prefix[MAX_REPLIES] = { NULL };
+	Server s = { 0 };
+	MmSmtpClientOptions opts;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmSmtpClient) client = NULL;
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *rcpts[3];
+	MmAddress *rps[3];
+	GBytes *bodies[3];
+	MmSmtpRcptResult results[3][2] = { { { 0 } } };
+	MmSmtpClientMessage msgs[3];
+	g_autoptr(GString) got = g_string_new(NULL);
+	g_autoptr(GString) expected_texts = g_string_new(NULL);
+	gboolean ok;
+	int fd;
+
+	/* the case's replies for this way of sending */
+	for (int i = 0, j = 0; i < MAX_REPLIES && c->replies[i].prefix != NULL; i++) {
+		const char *p = c->replies[i].prefix;
+		gboolean bdat_only = strstr(p, "BDAT") != NULL;
+		gboolean data_only = strstr(p, "DATA") != NULL;
+
+		if ((run->chunking && data_only) || (!run->chunking && bdat_only))
+			continue;
+		replies[j] = c->replies[i];
+		if (g_str_has_suffix(p, "DOT")) {
+			dot_prefix[j] = g_strdup_printf("%.*s%s", (int)(strlen(p) - 3), p,
+			                                run->chunking ? "BDAT" : ".");
+			replies[j].prefix = dot_prefix[j];
+		}
+		j++;
+	}
+	if (run->chunking) {
+		/* EHLO's entry goes last: the case's own come first */
+		for (int i = 0; i < MAX_REPLIES; i++)
+			if (replies[i].prefix == NULL) {
+				replies[i].prefix = "EHLO";
+				replies[i].reply = "250-fake.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+				break;
+			}
+	}
+	fd = server_start(&s, NULL, replies);
+	options(&opts);
+	opts.pipelining = !c->no_pipelining;
+	client = mm_smtp_client_open_fd(fd, "fake.example", TRUE, &opts, &error);
+	g_assert_no_error(error);
+
+	for (int k = 0; k < 3; k++) {
+		char *text = g_strdup_printf("Subject: m%d\n\n.line %d\nbody of message %d\n", k, k, k);
+
+		g_ptr_array_add(keep, text);
+		rps[k] = mm_address_new(k == 0 ? "s0" : k == 1 ? "s1" : "s2", "example.net", NULL);
+		rcpts[k] = g_ptr_array_new_with_free_func((GDestroyNotify)mm_recipient_free);
+		for (int i = 0; i < 2 && rcpt_names[k][i] != NULL; i++) {
+			g_autoptr(MmAddress) a = mm_address_new(rcpt_names[k][i], "example.org", NULL);
+
+			g_ptr_array_add(rcpts[k], mm_recipient_new(a));
+		}
+		bodies[k] = g_bytes_new_static(text, strlen(text));
+		msgs[k] = (MmSmtpClientMessage){ rps[k], (const MmRecipient *const *)rcpts[k]->pdata,
+			                         rcpts[k]->len, bodies[k], results[k] };
+	}
+	ok = mm_smtp_client_send_many(client, msgs, 3, &error);
+	if (c->send_ok) {
+		g_assert_no_error(error);
+		g_assert_true(ok);
+	} else {
+		g_assert_false(ok);
+		g_assert_error(error, MM_ERROR, MM_ERROR_TEMPORARY);
+	}
+	for (int k = 0; k < 3; k++) {
+		gboolean delivered = TRUE;
+
+		for (guint i = 0; i < rcpts[k]->len; i++) {
+			MmSmtpRcptResult *r = &results[k][i];
+
+			g_assert_nonnull(r->reply);
+			g_string_append_c(got, r->status == MM_SMTP_RCPT_DELIVERED  ? 'D'
+			                       : r->status == MM_SMTP_RCPT_DEFERRED ? 'T'
+			                                                            : 'F');
+			delivered = delivered && r->status == MM_SMTP_RCPT_DELIVERED;
+			g_test_message("message %d recipient %u: %s", k, i, r->reply);
+		}
+		g_string_append_c(got, k < 2 ? ' ' : '\0');
+		/* as the server keeps it: CRLF, dot-stuffed after DATA */
+		if (delivered)
+			g_string_append_printf(expected_texts, "Subject: m%d\r\n\r\n%s.line %d\r\nbody of "
+			                       "message %d\r\n\001",
+			                       k, run->chunking ? "" : ".", k, k);
+	}
+	g_assert_cmpstr(got->str, ==, c->statuses);
+	g_clear_pointer(&client, mm_smtp_client_close);
+	g_thread_join(s.thread);
+
+	/* every delivered message reached the server once and intact */
+	{
+		g_auto(GStrv) wanted = g_strsplit(expected_texts->str, "\001", -1);
+
+		for (int w = 0; wanted[w] != NULL; w++) {
+			guint times = 0;
+
+			if (*wanted[w] == '\0')
+				continue;
+			for (guint i = 0; i < s.messages->len; i++)
+				times += strcmp(s.messages->pdata[i], wanted[w]) == 0;
+			if (times != 1)
+				g_error("\"%s\" taken %u times", wanted[w], times);
+		}
+	}
+	if (c->no_pipelining) {
+		g_assert_null(strstr(s.raw->str, "BDAT"));
+	} else if (run->chunking) {
+		g_assert_null(strstr(s.raw->str, "DATA\r\n"));
+		g_assert_nonnull(strstr(s.raw->str, " LAST\r\nSubject: m0\r\n"));
+	} else if (strcmp(c->label, "all-delivered") == 0) {
+		/* the end of a message and the next one's commands: one write */
+		gboolean together = FALSE;
+
+		for (guint i = 0; i < s.chunks->len; i++)
+			together = together || strstr(s.chunks->pdata[i],
+			                              "\r\n.\r\nMAIL FROM:<s1@example.net>\r\nRCPT TO:<m1a@example.org>\r\n"
+			                              "RCPT TO:<m1b@example.org>\r\nDATA\r\n") != NULL;
+		g_assert_true(together);
+	}
+	for (int k = 0; k < 3; k++) {
+		for (guint i = 0; i < rcpts[k]->len; i++)
+			mm_smtp_rcpt_result_clear(&results[k][i]);
+		g_ptr_array_unref(rcpts[k]);
+		mm_address_free(rps[k]);
+		g_bytes_unref(bodies[k]);
+	}
+	server_free(&s);
+}
+
 /* ---- opening ---- */
 
 typedef struct {
@@ -642,6 +875,19 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &send_cases[i], test_send);
 	}
 	g_test_add_func("/smtp/client/send/session-reuse", test_session_reuse);
+	for (gsize i = 0; i < G_N_ELEMENTS(many_cases); i++) {
+		for (int chunking = 0; chunking < 2; chunking++) {
+			static ManyRun runs[G_N_ELEMENTS(many_cases)][2];
+			g_autofree char *path = NULL;
+
+			if (chunking && many_cases[i].no_pipelining)
+				continue;
+			runs[i][chunking] = (ManyRun){ &many_cases[i], chunking };
+			path = g_strdup_printf("/smtp/client/many/%s/%s", chunking ? "bdat" : "data",
+			                       many_cases[i].label);
+			g_test_add_data_func(path, &runs[i][chunking], test_many);
+		}
+	}
 	for (gsize i = 0; i < G_N_ELEMENTS(open_cases); i++) {
 		g_autofree char *path = g_strdup_printf("/smtp/client/open/%s", open_cases[i].label);
 

@@ -972,6 +972,38 @@ test_remove(Fixture *f, gconstpointer data)
 	g_assert_error(error, MM_ERROR, MM_ERROR_PARSE);
 }
 
+/* Removal does not sync the directory, so a crash may bring back
+ * either file. What comes back alone is never worked on: an -H whose
+ * -D is gone cannot be locked (the lock is on the -D) nor read, and an
+ * -D alone is an orphan. */
+static void
+test_remove_undone(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmSpoolLock) lock = NULL;
+	g_autoptr(MmMessage) msg = NULL;
+	g_autoptr(GPtrArray) orphans = NULL;
+
+	put_file(f, "1r31eq-1Dz-00-H", GOOD_H, -1);
+	lock = mm_spool_lock(f->dir, "1r31eq-1Dz-00", &error);
+	g_assert_null(lock);
+	g_assert_error(error, MM_ERROR, MM_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	msg = mm_spool_read(f->dir, "1r31eq-1Dz-00", TRUE, &error);
+	g_assert_null(msg);
+	g_assert_error(error, MM_ERROR, MM_ERROR_CORRUPT);
+	g_clear_error(&error);
+	/* and removing it again takes what is left */
+	g_assert_true(mm_spool_remove(f->dir, "1r31eq-1Dz-00", &error));
+	g_assert_no_error(error);
+	g_assert_false(has_file(f, "1r31eq-1Dz-00-H"));
+
+	put_file(f, "1r31eq-1Dz-01-D", GOOD_D, -1);
+	orphans = mm_spool_list_orphans(f->dir, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(orphans->len, ==, 1);
+}
+
 /* A failing write (here: the file size limit, EFBIG) leaves nothing
  * behind and is a temporary failure. Run in a child: the limit is
  * process-wide. */
@@ -1158,6 +1190,8 @@ main(int argc, char **argv)
 	g_test_add("/spool/write-header/rewrite", Fixture, NULL, fixture_setup, test_write_header,
 	           fixture_teardown);
 	g_test_add("/spool/remove/basic", Fixture, NULL, fixture_setup, test_remove, fixture_teardown);
+	g_test_add("/spool/remove/undone-by-a-crash", Fixture, NULL, fixture_setup, test_remove_undone,
+	           fixture_teardown);
 	g_test_add("/spool/lock/in-process", Fixture, NULL, fixture_setup, test_lock_in_process,
 	           fixture_teardown);
 	g_test_add("/spool/lock/processes", Fixture, NULL, fixture_setup, test_lock_processes,
