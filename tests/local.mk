@@ -17,3 +17,8 @@ TESTS += \
 	tests/integration/sendmail-return-path.sh \
 	tests/integration/local-background.sh \
 	tests/integration/cli-hostile-caller.sh
+
+# Crash consistency and hang-ups under load (tests/stress/ has the long runs)
+dist_noinst_DATA += tests/lib/relay.py tests/stress/stress.py tests/stress/stress-lib.sh
+dist_noinst_SCRIPTS += tests/stress/crash.sh
+TESTS += tests/integration/crash-intake-flush.sh
