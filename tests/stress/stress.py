@@ -505,7 +505,7 @@ def crash_mode(run):
 
 def hangup_mode(run):
     cuts = int(env("STRESS_CUTS", "100"))
-    window = float(env("STRESS_WINDOW", "1.0"))
+    window = float(env("STRESS_WINDOW", "0.5"))
     link = Link(run)
     if not run.start_daemon():
         return run.report()
@@ -514,7 +514,7 @@ def hangup_mode(run):
     stopped = 0
     for k in range(cuts):
         # some mail queued while offline, then a dial-up flushes it
-        time.sleep(random.uniform(0.1, 0.5))
+        time.sleep(random.uniform(0.2, 1.0))
         before = log_count(run, "run: isp started")
         link.up()
         deadline = time.time() + 10
