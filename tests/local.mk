@@ -22,3 +22,4 @@ TESTS += \
 dist_noinst_DATA += tests/lib/relay.py tests/stress/stress.py tests/stress/stress-lib.sh
 dist_noinst_SCRIPTS += tests/stress/crash.sh tests/stress/hangup.sh tests/stress/soak.sh
 TESTS += tests/integration/crash-intake-flush.sh tests/netns/crash-hangup.sh
+dist_noinst_DATA += tests/stress/README
