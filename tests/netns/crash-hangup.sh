@@ -1,0 +1,29 @@
+#!/bin/sh
+# Hang-ups under load in the suite: tests/stress/hangup.sh's run,
+# short. Mail is taken in while the dial-up is down; the line is dialed
+# and cut (route deleted or device closed) at a random moment of the
+# flush, 40 times; then it stays up until the queue drains. Fails when
+# an acknowledged message is lost, a second copy is not one the
+# protocol makes unavoidable, a spool entry does not read or anything
+# crashed.
+. "$MM_TOP_SRCDIR/tests/lib/lib.sh"
+. "$MM_TOP_SRCDIR/tests/netns/netns.sh"
+. "$MM_TOP_SRCDIR/tests/stress/stress-lib.sh"
+nd_enter_netns "$@"
+stress_setup
+ip addr add 10.0.0.2/32 dev lo
+stress_relay 10.0.0.2
+stress_query
+echo 0.1 >"$STRESS_RELAY_DIR/delay"
+STRESS_CUTS=${STRESS_CUTS:-40} stress_run hangup >"$T/out" 2>"$T/err"
+status=$?
+cat "$T/out"
+sed 's/^/# /' "$T/err" | tail -n 20
+assert_status 0 $status "no loss, no unexplained duplicate, no unreadable entry, no crash"
+assert_contains "$(cat "$T/out")" "
+lost 0
+" "every acknowledged message arrived"
+assert_contains "$(cat "$T/out")" "crashes 0" "nothing crashed"
+assert_contains "$(cat "$T/out")" "spool entries unreadable 0" "every spool entry reads"
+assert_contains "$(cat "$T/out")" "hang-ups ${STRESS_CUTS:-40} " "all the hang-ups were made"
+mm_pass
