@@ -8,3 +8,4 @@ check_PROGRAMS += tests/unit/test-glob
 tests_unit_test_glob_SOURCES = tests/unit/test-glob.c
 tests_unit_test_glob_LDADD = $(mm_test_ldadd)
 TESTS += tests/unit/test-glob
+libmasqmail_a_SOURCES += src/base/netmask.c src/base/netmask.h

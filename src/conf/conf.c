@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "base/error.h"
+#include "base/netmask.h"
 #include "base/limits.h"
 #include "conf/conf.h"
 
@@ -152,7 +153,7 @@ finish(MmConf *conf, const char *file_name, const gboolean *seen, GError **error
 		}
 	}
 	for (char **n = conf->relay_networks; *n; n++) {
-		g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(*n, NULL);
+		g_autoptr(GInetAddressMask) mask = mm_netmask_parse(*n);
 		if (!mask) {
 			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
 			            "%s:0: relay_networks: \"%s\" is not an address or address/prefix",

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/netmask.h"
 #include "smtp/relay.h"
 
 struct _MmRelayNets {
@@ -38,7 +39,7 @@ gboolean
 mm_relay_nets_add(MmRelayNets *nets, const char *item, GError **error)
 {
 	g_autofree char *copy = g_strstrip(g_strdup(item));
-	GInetAddressMask *mask = g_inet_address_mask_new_from_string(copy, NULL);
+	GInetAddressMask *mask = mm_netmask_parse(copy);
 
 	if (!mask) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,

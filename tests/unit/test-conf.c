@@ -700,6 +700,11 @@ static const ServerCase server_cases[] = {
 	{ "relay-network-bad", "relay_networks = \"192.168.1.0/24; lan\"\n",
 	  "server.conf:0: relay_networks: \"lan\" is not an address" },
 	{ "relay-network-bad-prefix", "relay_networks = \"10.0.0.0/33\"\n", "relay_networks" },
+	/* GLib would warn (fatal here) instead of failing on these */
+	{ "relay-network-prefix-beyond-ipv6", "relay_networks = \"10.0.0.0/981\"\n", "relay_networks" },
+	{ "relay-network-prefix-wraps", "relay_networks = \"::1/4294967425\"\n", "relay_networks" },
+	{ "relay-network-prefix-empty", "relay_networks = \"10.0.0.0/\"\n", "relay_networks" },
+	{ "relay-network-prefix-ipv6-max", "relay_networks = \"2001:db8::1/128\"\n", NULL },
 	{ "tls-pair", "tls_cert_file = /etc/c.pem\ntls_key_file = /etc/k.pem\n", NULL },
 	{ "tls-cert-alone", "tls_cert_file = /etc/c.pem\n", "must be set together" },
 	{ "recipients-below-rfc", "smtp_max_recipients = 99\n", "out of range" },
