@@ -279,7 +279,9 @@ test_map_parse(gconstpointer data)
 	}
 	g_assert_no_error(error);
 	gsize n;
-	const MmConfKeyword *kw = mm_conf_table_lookup(mm_route_keywords(&n), n, c->option);
+	/* two statements: the order of evaluation of arguments is unspecified */
+	const MmConfKeyword *table = mm_route_keywords(&n);
+	const MmConfKeyword *kw = mm_conf_table_lookup(table, n, c->option);
 	GPtrArray *maps = *(GPtrArray **)((char *)route + kw->offset);
 	g_assert_cmpuint(maps->len, ==, 1);
 	const MmConfMap *m = maps->pdata[0];
