@@ -6,6 +6,7 @@ dist_noinst_DATA += tests/lib/lib.sh tests/lib/lsan.supp tests/lib/valgrind.supp
 TESTS += tests/integration/readme-commands.sh
 TESTS += \
 	tests/integration/cli-version.sh \
+	tests/integration/cli-startup.sh \
 	tests/integration/cli-usage.sh \
 	tests/integration/conf-errors.sh \
 	tests/integration/sendmail-queue.sh

@@ -119,6 +119,9 @@
 #define MM_DAEMON_STOP_WAIT_SECS 60
 /* after a reload, how long the old SMTP child may serve its sessions */
 #define MM_DAEMON_DRAIN_SECS 600
+/* how long the SMTP child stays without a session before it ends (the
+ * next connection starts another): an idle daemon is one process */
+#define MM_DAEMON_SMTP_IDLE_SECS 30
 /* the control socket: one request line with its LF, an answer as the
  * client reads it, connections served at once, how long a client may
  * take to send its line, how long the client waits for the daemon */

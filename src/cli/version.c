@@ -5,15 +5,15 @@
  */
 #include "config.h"
 
-#include <gnutls/gnutls.h>
-
 #include "cli/version.h"
 #include "netdetect/netdetect.h"
+#include "smtp/tls.h"
 
 char *
 mm_version_report(void)
 {
 	GString *s = g_string_new(NULL);
+	g_autofree char *tls_version = mm_tls_library_version();
 
 	g_string_append_printf(s, "masqmail %s\n", PACKAGE_VERSION);
 	g_string_append_printf(s, "config file: %s/masqmail.conf\n", MM_CONF_DIR);
@@ -27,7 +27,7 @@ mm_version_report(void)
 	g_string_append(s, "features: tls(gnutls) netlink-detection online-query\n");
 	g_string_append_printf(s, "glib: %u.%u.%u\n", glib_major_version, glib_minor_version,
 	                       glib_micro_version);
-	g_string_append_printf(s, "gnutls: %s\n", gnutls_check_version(NULL));
+	g_string_append_printf(s, "gnutls: %s\n", tls_version);
 	g_string_append_printf(s, "libnl: %s\n", netdetect_libnl_version());
 	return g_string_free(s, FALSE);
 }

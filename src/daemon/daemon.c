@@ -6,9 +6,13 @@
  * detaching, the pid, the main loop; the caller's exit status says
  * whether all of it worked.
  *
- * SMTP sessions run in one long-lived child process that gives up root
- * for good before it reads a byte from the network (DESIGN.md); it
- * reports each queued message as a line "UID\n" on a pipe. The parent
+ * SMTP sessions run in one child process that gives up root for good
+ * before it reads a byte from the network (DESIGN.md); it reports each
+ * queued message as a line "UID\n" on a pipe. The child ends after
+ * MM_DAEMON_SMTP_IDLE_SECS without a session, so that an idle daemon is
+ * one process; the parent then watches the listening sockets for a
+ * pending connection (without accepting it) and starts a new child,
+ * which accepts it. The parent
  * parses nothing else from the network side: it checks those lines as
  * ids and hands them to jobs.c, which delivers in children of their
  * own, so the parent (root, when started so) never blocks on mail.
@@ -89,6 +93,7 @@ struct _Daemon {
 	MmLinks *links;            /* NULL without link detection */
 	MmControlServer *control;  /* masqmail.sock; NULL when it could not be made */
 	guint restart_id;
+	GArray *listen_watches;    /* guint source ids: no child, waiting for a connection */
 	guint queue_timer_id;
 	guint queue_first_id;
 	guint smtp_stop_id;
@@ -101,6 +106,7 @@ struct _Daemon {
 };
 
 static void start_smtp_child(Daemon *d);
+static void watch_listeners(Daemon *d);
 
 /* ---- the SMTP child ------------------------------------------------- */
 
@@ -142,6 +148,7 @@ typedef struct {
 	gboolean draining;
 	int quiet_fd;       /* keeps the stand-ins for the listeners silent */
 	guint drain_ticks;
+	guint idle_ticks;   /* seconds in a row without a session */
 } Child;
 
 static void
@@ -170,6 +177,26 @@ child_on_drain_tick(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+/* Ends the child once it has had no session for a while; the parent
+ * starts another when the next connection is pending. */
+static gboolean
+child_on_idle_tick(gpointer data)
+{
+	Child *ch = data;
+
+	if (ch->stopping || ch->draining)
+		return G_SOURCE_REMOVE;
+	if (mm_smtp_server_n_sessions(ch->srv) > 0) {
+		ch->idle_ticks = 0;
+		return G_SOURCE_CONTINUE;
+	}
+	if (++ch->idle_ticks < MM_DAEMON_SMTP_IDLE_SECS)
+		return G_SOURCE_CONTINUE;
+	mm_log(LOG_INFO, "smtp: idle for %us, ending", ch->idle_ticks);
+	g_main_loop_quit(ch->loop);
+	return G_SOURCE_REMOVE;
 }
 
 /* After a reload: accept nothing more, serve the open sessions to
@@ -296,6 +323,10 @@ smtp_child_main(Daemon *d, int queue_fd, GMainContext *ctx)
 		mm_smtp_server_add_listener(ch.srv, g_socket_get_fd(d->listeners->pdata[i]));
 	src = g_unix_fd_source_new(child_signal_pipe[0], G_IO_IN);
 	g_source_set_callback(src, (GSourceFunc)(void (*)(void))child_on_signal_pipe, &ch, NULL);
+	g_source_attach(src, ch.ctx);
+	g_source_unref(src);
+	src = g_timeout_source_new_seconds(1);
+	g_source_set_callback(src, child_on_idle_tick, &ch, NULL);
 	g_source_attach(src, ch.ctx);
 	g_source_unref(src);
 	mm_log(LOG_INFO, "smtp: serving pid=%d uid=%u", (int)getpid(), (unsigned)getuid());
@@ -470,9 +501,48 @@ on_smtp_child_exit(GPid pid, gint status, gpointer data)
 		check_stopped(d);
 		return;
 	}
+	/* the current child ends well only when it was idle */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EX_OK) {
+		mm_log(LOG_INFO, "smtp child pid=%d ended idle; the next connection starts another", (int)pid);
+		watch_listeners(d);
+		return;
+	}
 	mm_log(LOG_ERR, "smtp child pid=%d died (%s %d), starting it again", (int)pid,
 	       WIFSIGNALED(status) ? "signal" : "status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	d->restart_id = g_timeout_add_seconds(SMTP_RESTART_SECS, on_restart, d);
+}
+
+static void
+unwatch_listeners(Daemon *d)
+{
+	for (guint i = 0; d->listen_watches && i < d->listen_watches->len; i++)
+		g_source_remove(g_array_index(d->listen_watches, guint, i));
+	g_clear_pointer(&d->listen_watches, g_array_unref);
+}
+
+/* A connection is pending on a listener: the parent only notices it,
+ * the new child accepts it. */
+static gboolean
+on_listener_pending(int fd, GIOCondition cond, gpointer data)
+{
+	Daemon *d = data;
+
+	unwatch_listeners(d);
+	if (!d->stopping && !d->current && !d->restart_id)
+		start_smtp_child(d);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+watch_listeners(Daemon *d)
+{
+	if (d->listen_watches || !d->listeners)
+		return;
+	d->listen_watches = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (guint i = 0; i < d->listeners->len; i++) {
+		guint id = g_unix_fd_add(g_socket_get_fd(d->listeners->pdata[i]), G_IO_IN, on_listener_pending, d);
+		g_array_append_val(d->listen_watches, id);
+	}
 }
 
 static void
@@ -483,6 +553,8 @@ start_smtp_child(Daemon *d)
 	pid_t pid;
 
 	GMainContext *ctx;
+
+	unwatch_listeners(d);
 
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		mm_log(LOG_ERR, "smtp: pipe: %s", g_strerror(errno));
@@ -607,6 +679,7 @@ on_quit_signal(gpointer user_data)
 	g_clear_handle_id(&d->restart_id, g_source_remove);
 	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
 	g_clear_handle_id(&d->queue_first_id, g_source_remove);
+	unwatch_listeners(d);
 	/* the SMTP children let sessions finish their transaction first */
 	for (guint i = 0; i < d->smtp_children->len; i++) {
 		SmtpChild *sc = d->smtp_children->pdata[i];
@@ -833,6 +906,7 @@ daemon_clear(Daemon *d)
 	for (gsize i = 0; i < G_N_ELEMENTS(d->signal_ids); i++)
 		g_clear_handle_id(&d->signal_ids[i], g_source_remove);
 	g_clear_handle_id(&d->restart_id, g_source_remove);
+	unwatch_listeners(d);
 	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
 	g_clear_handle_id(&d->queue_first_id, g_source_remove);
 	g_clear_handle_id(&d->smtp_stop_id, g_source_remove);

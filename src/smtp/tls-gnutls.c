@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * tls.h with GnuTLS. This is the only file of masqmail (apart from the
- * version report) that includes GnuTLS headers; GnuTLS return codes are
- * turned into MmTlsStatus and GError here and nowhere else.
+ * tls.h with GnuTLS. This is the only file of masqmail that includes
+ * GnuTLS headers, and the one that loads the library when TLS is first
+ * used; GnuTLS return codes are turned into MmTlsStatus and GError here
+ * and nowhere else.
  *
  * Sessions do their own reads and writes on the descriptors (not
  * GnuTLS's send()/recv() defaults) so that a pipe pair works as well as
@@ -11,6 +12,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +30,128 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "smtp/tls.h"
+
+/* GnuTLS is loaded with dlopen() when TLS or its crypto is first used,
+ * not linked: the library and the seven it depends on are built with
+ * immediate binding, and resolving their symbols and running GnuTLS's
+ * constructor made up more than half of the start-up of every
+ * masqmail process, the sendmail command line's included, which never
+ * uses TLS. The functions are called through this table, typed from
+ * the GnuTLS headers, so the compiler still checks every call. */
+#define MM_GNUTLS_FUNCTIONS(X) \
+	X(gnutls_alert_get) \
+	X(gnutls_alert_get_name) \
+	X(gnutls_alert_send) \
+	X(gnutls_alert_send_appropriate) \
+	X(gnutls_bye) \
+	X(gnutls_certificate_allocate_credentials) \
+	X(gnutls_certificate_free_credentials) \
+	X(gnutls_certificate_get_peers) \
+	X(gnutls_certificate_server_set_request) \
+	X(gnutls_certificate_set_known_dh_params) \
+	X(gnutls_certificate_set_x509_key_mem2) \
+	X(gnutls_certificate_set_x509_system_trust) \
+	X(gnutls_certificate_set_x509_trust_mem) \
+	X(gnutls_certificate_type_get) \
+	X(gnutls_certificate_verification_status_print) \
+	X(gnutls_certificate_verify_peers2) \
+	X(gnutls_certificate_verify_peers3) \
+	X(gnutls_check_version) \
+	X(gnutls_cipher_get) \
+	X(gnutls_cipher_get_name) \
+	X(gnutls_credentials_set) \
+	X(gnutls_deinit) \
+	X(gnutls_error_is_fatal) \
+	X(gnutls_group_get) \
+	X(gnutls_group_get_name) \
+	X(gnutls_handshake) \
+	X(gnutls_handshake_set_timeout) \
+	X(gnutls_hmac_fast) \
+	X(gnutls_hmac_get_len) \
+	X(gnutls_init) \
+	X(gnutls_kx_get) \
+	X(gnutls_kx_get_name) \
+	X(gnutls_mac_get) \
+	X(gnutls_mac_get_name) \
+	X(gnutls_priority_deinit) \
+	X(gnutls_priority_init2) \
+	X(gnutls_priority_set) \
+	X(gnutls_protocol_get_name) \
+	X(gnutls_protocol_get_version) \
+	X(gnutls_record_check_pending) \
+	X(gnutls_record_get_direction) \
+	X(gnutls_record_recv) \
+	X(gnutls_record_send) \
+	X(gnutls_rnd) \
+	X(gnutls_server_name_set) \
+	X(gnutls_session_get_verify_cert_status) \
+	X(gnutls_session_set_verify_cert) \
+	X(gnutls_set_default_priority) \
+	X(gnutls_strerror) \
+	X(gnutls_transport_set_errno) \
+	X(gnutls_transport_set_ptr) \
+	X(gnutls_transport_set_pull_function) \
+	X(gnutls_transport_set_pull_timeout_function) \
+	X(gnutls_transport_set_push_function) \
+	X(gnutls_x509_crt_deinit) \
+	X(gnutls_x509_crt_get_dn3) \
+	X(gnutls_x509_crt_import) \
+	X(gnutls_x509_crt_init)
+
+static struct {
+#define MM_GNUTLS_FIELD(name) __typeof__(name) *name;
+	MM_GNUTLS_FUNCTIONS(MM_GNUTLS_FIELD)
+#undef MM_GNUTLS_FIELD
+	gnutls_free_function *free_fn; /* gnutls_free is a variable */
+} lib;
+
+static char *lib_error; /* why loading failed; NULL once it worked */
+
+static gpointer
+lib_load(gpointer unused)
+{
+	void *handle = dlopen(MM_GNUTLS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const char *missing = NULL;
+
+	if (handle == NULL) {
+		lib_error = g_strdup_printf("cannot load %s: %s", MM_GNUTLS_SONAME, dlerror());
+		return NULL;
+	}
+#define MM_GNUTLS_LOOKUP(name) \
+	if ((lib.name = (__typeof__(lib.name))dlsym(handle, #name)) == NULL && missing == NULL) \
+		missing = #name;
+	MM_GNUTLS_FUNCTIONS(MM_GNUTLS_LOOKUP)
+#undef MM_GNUTLS_LOOKUP
+	if ((lib.free_fn = dlsym(handle, "gnutls_free")) == NULL && missing == NULL)
+		missing = "gnutls_free";
+	if (missing != NULL) {
+		lib_error = g_strdup_printf("%s has no %s", MM_GNUTLS_SONAME, missing);
+		memset(&lib, 0, sizeof lib);
+		/* the handle stays: a half-loaded library is not unloaded under
+		 * whatever its constructor started */
+		return NULL;
+	}
+	return handle;
+}
+
+/* Loads GnuTLS once, for all threads. FALSE with MM_ERROR_CONFIG (a
+ * broken installation, not a transient failure) when it cannot be. */
+static gboolean
+lib_ready(GError **error)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	if (g_once(&once, lib_load, NULL) != NULL)
+		return TRUE;
+	g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "TLS: %s", lib_error);
+	return FALSE;
+}
+
+static void
+lib_free(void *p)
+{
+	(*lib.free_fn)(p);
+}
 
 struct MmTlsCreds {
 	gatomicrefcount ref;
@@ -55,7 +179,7 @@ struct MmTls {
 static void
 set_gnutls_error(GError **error, int code, int rc, const char *what)
 {
-	g_set_error(error, MM_ERROR, code, "%s: %s", what, gnutls_strerror(rc));
+	g_set_error(error, MM_ERROR, code, "%s: %s", what, lib.gnutls_strerror(rc));
 }
 
 /* Reads a whole PEM file into a gnutls_datum_t. Files are opened with
@@ -106,13 +230,13 @@ load_key_pair(gnutls_certificate_credentials_t cert, const char *cert_file, cons
 	if (!read_pem(cert_file, "certificate file", &c, &cdata, error) ||
 	    !read_pem(key_file, "key file", &k, &kdata, error))
 		return FALSE;
-	rc = gnutls_certificate_set_x509_key_mem2(cert, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	rc = lib.gnutls_certificate_set_x509_key_mem2(cert, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
 	/* GnuTLS keeps its own copy; ours goes without leaving the key behind */
 	if (k.size > 0)
 		explicit_bzero(k.data, k.size);
 	if (rc < 0) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "certificate %s with key %s: %s", cert_file,
-		            key_file, gnutls_strerror(rc));
+		            key_file, lib.gnutls_strerror(rc));
 		return FALSE;
 	}
 	return TRUE;
@@ -127,10 +251,10 @@ load_ca(gnutls_certificate_credentials_t cert, const char *ca_file, GError **err
 
 	if (!read_pem(ca_file, "CA file", &d, &data, error))
 		return FALSE;
-	rc = gnutls_certificate_set_x509_trust_mem(cert, &d, GNUTLS_X509_FMT_PEM);
+	rc = lib.gnutls_certificate_set_x509_trust_mem(cert, &d, GNUTLS_X509_FMT_PEM);
 	if (rc <= 0) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "CA file %s: %s", ca_file,
-		            rc == 0 ? "no certificates found" : gnutls_strerror(rc));
+		            rc == 0 ? "no certificates found" : lib.gnutls_strerror(rc));
 		return FALSE;
 	}
 	return TRUE;
@@ -144,7 +268,7 @@ init_priority(MmTlsCreds *creds, const char *priority, GError **error)
 
 	if (priority == NULL)
 		return TRUE;
-	rc = gnutls_priority_init2(&creds->priority, priority, &err_pos, 0);
+	rc = lib.gnutls_priority_init2(&creds->priority, priority, &err_pos, 0);
 	if (rc < 0) {
 		creds->priority = NULL;
 		if (rc == GNUTLS_E_INVALID_REQUEST && err_pos != NULL)
@@ -152,7 +276,7 @@ init_priority(MmTlsCreds *creds, const char *priority, GError **error)
 			            "TLS priority string \"%s\": error at \"%s\"", priority, err_pos);
 		else
 			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "TLS priority string \"%s\": %s",
-			            priority, gnutls_strerror(rc));
+			            priority, lib.gnutls_strerror(rc));
 		return FALSE;
 	}
 	return TRUE;
@@ -161,12 +285,15 @@ init_priority(MmTlsCreds *creds, const char *priority, GError **error)
 static MmTlsCreds *
 creds_alloc(gboolean server, GError **error)
 {
-	MmTlsCreds *creds = g_new0(MmTlsCreds, 1);
+	MmTlsCreds *creds;
 	int rc;
 
+	if (!lib_ready(error))
+		return NULL;
+	creds = g_new0(MmTlsCreds, 1);
 	g_atomic_ref_count_init(&creds->ref);
 	creds->server = server;
-	rc = gnutls_certificate_allocate_credentials(&creds->cert);
+	rc = lib.gnutls_certificate_allocate_credentials(&creds->cert);
 	if (rc < 0) {
 		set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, "TLS credentials");
 		g_free(creds);
@@ -179,8 +306,8 @@ static void
 creds_destroy(MmTlsCreds *creds)
 {
 	if (creds->priority != NULL)
-		gnutls_priority_deinit(creds->priority);
-	gnutls_certificate_free_credentials(creds->cert);
+		lib.gnutls_priority_deinit(creds->priority);
+	lib.gnutls_certificate_free_credentials(creds->cert);
 	g_free(creds);
 }
 
@@ -217,7 +344,7 @@ mm_tls_creds_new_server(const char *cert_file, const char *key_file, const char 
 		creds->have_ca = TRUE;
 	}
 	/* RFC 7919 groups for DHE with clients that do not negotiate them */
-	gnutls_certificate_set_known_dh_params(creds->cert, GNUTLS_SEC_PARAM_MEDIUM);
+	lib.gnutls_certificate_set_known_dh_params(creds->cert, GNUTLS_SEC_PARAM_MEDIUM);
 	if (!init_priority(creds, priority, error))
 		goto fail;
 	return creds;
@@ -244,11 +371,11 @@ mm_tls_creds_new_client(const char *ca_file, gboolean verify, const char *cert_f
 			goto fail;
 		creds->have_ca = TRUE;
 	} else if (verify) {
-		rc = gnutls_certificate_set_x509_system_trust(creds->cert);
+		rc = lib.gnutls_certificate_set_x509_system_trust(creds->cert);
 		if (rc <= 0) {
 			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
 			            "system trust store: %s",
-			            rc == 0 ? "no certificates found" : gnutls_strerror(rc));
+			            rc == 0 ? "no certificates found" : lib.gnutls_strerror(rc));
 			goto fail;
 		}
 		creds->have_ca = TRUE;
@@ -291,7 +418,7 @@ transport_failed(MmTls *tls)
 	tls->transport_errno = errno;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		tls->would_block = TRUE;
-	gnutls_transport_set_errno(tls->session, errno);
+	lib.gnutls_transport_set_errno(tls->session, errno);
 	return -1;
 }
 
@@ -339,7 +466,7 @@ transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 		n = poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)MIN(ms, (unsigned int)G_MAXINT));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		gnutls_transport_set_errno(tls->session, errno);
+		lib.gnutls_transport_set_errno(tls->session, errno);
 	return n;
 }
 
@@ -351,7 +478,7 @@ session_new(MmTlsCreds *creds, unsigned int flags, int in_fd, int out_fd, GError
 
 	tls->in_fd = in_fd;
 	tls->out_fd = out_fd;
-	rc = gnutls_init(&tls->session, flags);
+	rc = lib.gnutls_init(&tls->session, flags);
 	if (rc < 0) {
 		tls->session = NULL;
 		set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, "TLS session");
@@ -359,24 +486,24 @@ session_new(MmTlsCreds *creds, unsigned int flags, int in_fd, int out_fd, GError
 	}
 	tls->creds = creds_ref(creds);
 	if (creds->priority != NULL)
-		rc = gnutls_priority_set(tls->session, creds->priority);
+		rc = lib.gnutls_priority_set(tls->session, creds->priority);
 	else
-		rc = gnutls_set_default_priority(tls->session);
+		rc = lib.gnutls_set_default_priority(tls->session);
 	if (rc < 0) {
 		set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, "TLS priority");
 		return NULL;
 	}
-	rc = gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
+	rc = lib.gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
 	if (rc < 0) {
 		set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, "TLS credentials");
 		return NULL;
 	}
-	gnutls_transport_set_ptr(tls->session, tls);
-	gnutls_transport_set_pull_function(tls->session, transport_pull);
-	gnutls_transport_set_push_function(tls->session, transport_push);
-	gnutls_transport_set_pull_timeout_function(tls->session, transport_pull_timeout);
+	lib.gnutls_transport_set_ptr(tls->session, tls);
+	lib.gnutls_transport_set_pull_function(tls->session, transport_pull);
+	lib.gnutls_transport_set_push_function(tls->session, transport_push);
+	lib.gnutls_transport_set_pull_timeout_function(tls->session, transport_pull_timeout);
 	/* no limit of GnuTLS's own: the callers time their states */
-	gnutls_handshake_set_timeout(tls->session, 0);
+	lib.gnutls_handshake_set_timeout(tls->session, 0);
 	return g_steal_pointer(&tls);
 }
 
@@ -390,7 +517,7 @@ mm_tls_new_server_fds(MmTlsCreds *creds, int in_fd, int out_fd, GError **error)
 
 	tls = session_new(creds, GNUTLS_SERVER, in_fd, out_fd, error);
 	if (tls != NULL && creds->have_ca)
-		gnutls_certificate_server_set_request(tls->session, GNUTLS_CERT_REQUEST);
+		lib.gnutls_certificate_server_set_request(tls->session, GNUTLS_CERT_REQUEST);
 	return tls;
 }
 
@@ -414,7 +541,7 @@ mm_tls_new_client(MmTlsCreds *creds, int fd, const char *server_name, GError **e
 		return NULL;
 	tls->server_name = g_strdup(server_name);
 	if (server_name != NULL && !g_hostname_is_ip_address(server_name)) {
-		rc = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS, server_name,
+		rc = lib.gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS, server_name,
 		                            strlen(server_name));
 		if (rc < 0) {
 			set_gnutls_error(error, MM_ERROR_TEMPORARY, rc, "TLS server name");
@@ -422,7 +549,7 @@ mm_tls_new_client(MmTlsCreds *creds, int fd, const char *server_name, GError **e
 		}
 	}
 	if (creds->verify)
-		gnutls_session_set_verify_cert(tls->session, server_name, 0);
+		lib.gnutls_session_set_verify_cert(tls->session, server_name, 0);
 	return g_steal_pointer(&tls);
 }
 
@@ -439,7 +566,7 @@ mm_tls_free(MmTls *tls)
 	if (tls == NULL)
 		return;
 	if (tls->session != NULL)
-		gnutls_deinit(tls->session);
+		lib.gnutls_deinit(tls->session);
 	mm_tls_creds_free(tls->creds);
 	g_free(tls->server_name);
 	g_free(tls);
@@ -476,9 +603,9 @@ describe_verify_status(MmTls *tls, unsigned int status)
 	if (s->len == 0) {
 		gnutls_datum_t out = { NULL, 0 };
 
-		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
+		if (lib.gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
 			g_string_append(s, (const char *)out.data);
-			gnutls_free(out.data);
+			lib_free(out.data);
 		} else {
 			g_string_append_printf(s, "status 0x%x", status);
 		}
@@ -495,7 +622,7 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 {
 	switch (rc) {
 	case GNUTLS_E_AGAIN:
-		return gnutls_record_get_direction(tls->session) ? MM_TLS_WANT_WRITE : MM_TLS_WANT_READ;
+		return lib.gnutls_record_get_direction(tls->session) ? MM_TLS_WANT_WRITE : MM_TLS_WANT_READ;
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		/* SMTP ends itself (QUIT, the final dot): a peer that closes
 		 * without close_notify has truncated nothing we rely on. */
@@ -503,7 +630,7 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 		return MM_TLS_CLOSED;
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR: {
 		g_autofree char *why =
-		    describe_verify_status(tls, gnutls_session_get_verify_cert_status(tls->session));
+		    describe_verify_status(tls, lib.gnutls_session_get_verify_cert_status(tls->session));
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "certificate verification failed: %s",
 		            why);
 		return MM_TLS_ERROR;
@@ -516,7 +643,7 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 			return MM_TLS_ERROR;
 		}
 		/* a peer that reset the connection has closed it as well */
-		if (rc == GNUTLS_E_PULL_ERROR && gnutls_record_get_direction(tls->session) == 0 &&
+		if (rc == GNUTLS_E_PULL_ERROR && lib.gnutls_record_get_direction(tls->session) == 0 &&
 		    tls->transport_errno == ECONNRESET && tls->handshake_done) {
 			tls->closed = TRUE;
 			return MM_TLS_CLOSED;
@@ -528,7 +655,7 @@ fail(MmTls *tls, int rc, const char *what, GError **error)
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: the peer sent the %s alert \"%s\"",
 		            what, rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? "fatal" : "warning",
-		            gnutls_alert_get_name(gnutls_alert_get(tls->session)));
+		            lib.gnutls_alert_get_name(lib.gnutls_alert_get(tls->session)));
 	else if (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR)
 		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s: %s", what,
 		            g_strerror(tls->transport_errno));
@@ -559,13 +686,13 @@ mm_tls_handshake(MmTls *tls, GError **error)
 	tls->timed_out = FALSE;
 	do {
 		tls->would_block = FALSE;
-		rc = gnutls_handshake(tls->session);
-	} while (retry(tls, rc) || (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc)));
+		rc = lib.gnutls_handshake(tls->session);
+	} while (retry(tls, rc) || (rc < 0 && rc != GNUTLS_E_AGAIN && !lib.gnutls_error_is_fatal(rc)));
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		/* tell the server why we leave, for its administrator's log;
 		 * best effort: the error is ours either way */
 		tls->would_block = FALSE;
-		(void)gnutls_alert_send_appropriate(tls->session, rc);
+		(void)lib.gnutls_alert_send_appropriate(tls->session, rc);
 	}
 	if (rc < 0) {
 		MmTlsStatus st = fail(tls, rc, "TLS handshake", error);
@@ -596,7 +723,7 @@ mm_tls_read(MmTls *tls, void *buf, gsize len, gsize *got, GError **error)
 	tls->timed_out = FALSE;
 	for (;;) {
 		tls->would_block = FALSE;
-		rc = gnutls_record_recv(tls->session, buf, len);
+		rc = lib.gnutls_record_recv(tls->session, buf, len);
 		if (rc > 0) {
 			*got = (gsize)rc;
 			return MM_TLS_OK;
@@ -610,11 +737,11 @@ mm_tls_read(MmTls *tls, void *buf, gsize len, gsize *got, GError **error)
 		if (rc == GNUTLS_E_REHANDSHAKE) {
 			/* Renegotiation buys SMTP nothing and has a history of
 			 * attacks: decline it and go on reading. */
-			gnutls_alert_send(tls->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+			lib.gnutls_alert_send(tls->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
 			continue;
 		}
-		if (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal((int)rc)) {
-			mm_debug(3, "tls: ignoring %s", gnutls_strerror((int)rc));
+		if (rc < 0 && rc != GNUTLS_E_AGAIN && !lib.gnutls_error_is_fatal((int)rc)) {
+			mm_debug(3, "tls: ignoring %s", lib.gnutls_strerror((int)rc));
 			continue;
 		}
 		return fail(tls, (int)rc, "TLS read", error);
@@ -634,7 +761,7 @@ mm_tls_write(MmTls *tls, const void *buf, gsize len, gsize *written, GError **er
 	tls->timed_out = FALSE;
 	while (done < len) {
 		tls->would_block = FALSE;
-		rc = gnutls_record_send(tls->session, p + done, len - done);
+		rc = lib.gnutls_record_send(tls->session, p + done, len - done);
 		if (rc > 0) {
 			done += (gsize)rc;
 			continue;
@@ -665,7 +792,7 @@ gboolean
 mm_tls_pending(MmTls *tls)
 {
 	g_return_val_if_fail(tls != NULL, FALSE);
-	return gnutls_record_check_pending(tls->session) > 0;
+	return lib.gnutls_record_check_pending(tls->session) > 0;
 }
 
 MmTlsStatus
@@ -678,7 +805,7 @@ mm_tls_bye(MmTls *tls, GError **error)
 	tls->timed_out = FALSE;
 	do {
 		tls->would_block = FALSE;
-		rc = gnutls_bye(tls->session, GNUTLS_SHUT_WR);
+		rc = lib.gnutls_bye(tls->session, GNUTLS_SHUT_WR);
 	} while (retry(tls, rc));
 	if (rc < 0)
 		return fail(tls, rc, "TLS close", error);
@@ -699,11 +826,11 @@ mm_tls_describe(MmTls *tls)
 	if (!tls->handshake_done)
 		return g_strdup("none");
 	s = tls->session;
-	proto = gnutls_protocol_get_name(gnutls_protocol_get_version(s));
-	cipher = gnutls_cipher_get_name(gnutls_cipher_get(s));
-	group = gnutls_group_get(s);
+	proto = lib.gnutls_protocol_get_name(lib.gnutls_protocol_get_version(s));
+	cipher = lib.gnutls_cipher_get_name(lib.gnutls_cipher_get(s));
+	group = lib.gnutls_group_get(s);
 	if (group != 0) {
-		const char *name = gnutls_group_get_name(group);
+		const char *name = lib.gnutls_group_get_name(group);
 
 		/* the finite-field groups of RFC 7919 are named FFDHE... */
 		if (name != NULL && g_str_has_prefix(name, "FFDHE"))
@@ -713,13 +840,13 @@ mm_tls_describe(MmTls *tls)
 		kx = kx_buf;
 	}
 	if (kx == NULL)
-		kx = gnutls_kx_get_name(gnutls_kx_get(s));
+		kx = lib.gnutls_kx_get_name(lib.gnutls_kx_get(s));
 	out = g_string_new(NULL);
 	g_string_append_printf(out, "%s:%s:%s", proto != NULL ? proto : "unknown",
 	                       kx != NULL ? kx : "unknown", cipher != NULL ? cipher : "unknown");
-	mac = gnutls_mac_get(s);
-	if (mac != GNUTLS_MAC_AEAD && mac != GNUTLS_MAC_UNKNOWN && gnutls_mac_get_name(mac) != NULL)
-		g_string_append_printf(out, ":%s", gnutls_mac_get_name(mac));
+	mac = lib.gnutls_mac_get(s);
+	if (mac != GNUTLS_MAC_AEAD && mac != GNUTLS_MAC_UNKNOWN && lib.gnutls_mac_get_name(mac) != NULL)
+		g_string_append_printf(out, ":%s", lib.gnutls_mac_get_name(mac));
 	return g_string_free(out, FALSE);
 }
 
@@ -733,19 +860,19 @@ mm_tls_peer_cert_subject(MmTls *tls)
 	char *subject = NULL;
 
 	g_return_val_if_fail(tls != NULL, NULL);
-	if (!tls->handshake_done || gnutls_certificate_type_get(tls->session) != GNUTLS_CRT_X509)
+	if (!tls->handshake_done || lib.gnutls_certificate_type_get(tls->session) != GNUTLS_CRT_X509)
 		return NULL;
-	certs = gnutls_certificate_get_peers(tls->session, &n);
+	certs = lib.gnutls_certificate_get_peers(tls->session, &n);
 	if (certs == NULL || n == 0)
 		return NULL;
-	if (gnutls_x509_crt_init(&crt) < 0)
+	if (lib.gnutls_x509_crt_init(&crt) < 0)
 		return NULL;
-	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0 &&
-	    gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+	if (lib.gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0 &&
+	    lib.gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
 		subject = g_strndup((const char *)dn.data, dn.size);
-		gnutls_free(dn.data);
+		lib_free(dn.data);
 	}
-	gnutls_x509_crt_deinit(crt);
+	lib.gnutls_x509_crt_deinit(crt);
 	return subject;
 }
 
@@ -759,12 +886,12 @@ mm_tls_peer_verified(MmTls *tls)
 	g_return_val_if_fail(tls != NULL, FALSE);
 	if (!tls->handshake_done || !tls->creds->have_ca)
 		return FALSE;
-	if (gnutls_certificate_get_peers(tls->session, &n) == NULL || n == 0)
+	if (lib.gnutls_certificate_get_peers(tls->session, &n) == NULL || n == 0)
 		return FALSE;
 	if (!tls->creds->server && tls->server_name != NULL)
-		rc = gnutls_certificate_verify_peers3(tls->session, tls->server_name, &status);
+		rc = lib.gnutls_certificate_verify_peers3(tls->session, tls->server_name, &status);
 	else
-		rc = gnutls_certificate_verify_peers2(tls->session, &status);
+		rc = lib.gnutls_certificate_verify_peers2(tls->session, &status);
 	return rc == 0 && status == 0;
 }
 
@@ -772,15 +899,35 @@ gboolean
 mm_tls_hmac_md5(const void *key, gsize key_len, const void *text, gsize text_len,
                 guint8 digest[MM_TLS_MD5_LEN])
 {
-	g_return_val_if_fail(gnutls_hmac_get_len(GNUTLS_MAC_MD5) == MM_TLS_MD5_LEN, FALSE);
-	return gnutls_hmac_fast(GNUTLS_MAC_MD5, key, key_len, text, text_len, digest) == 0;
+	g_autoptr(GError) error = NULL;
+
+	if (!lib_ready(&error)) {
+		mm_log(LOG_ERR, "%s", error->message);
+		return FALSE;
+	}
+	g_return_val_if_fail(lib.gnutls_hmac_get_len(GNUTLS_MAC_MD5) == MM_TLS_MD5_LEN, FALSE);
+	return lib.gnutls_hmac_fast(GNUTLS_MAC_MD5, key, key_len, text, text_len, digest) == 0;
 }
 
 void
 mm_tls_random(void *buf, gsize len)
 {
+	g_autoptr(GError) error = NULL;
+
 	/* GnuTLS fails here only when its generator is broken; mail
 	 * with predictable challenges must not go on. */
-	if (gnutls_rnd(GNUTLS_RND_NONCE, buf, len) < 0)
+	if (!lib_ready(&error))
+		g_error("%s", error->message);
+	if (lib.gnutls_rnd(GNUTLS_RND_NONCE, buf, len) < 0)
 		g_error("tls: the random number generator failed");
+}
+
+char *
+mm_tls_library_version(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!lib_ready(&error))
+		return g_strdup_printf("not loadable (%s)", error->message);
+	return g_strdup(lib.gnutls_check_version(NULL));
 }

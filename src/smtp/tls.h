@@ -157,5 +157,9 @@ gboolean mm_tls_hmac_md5(const void *key, gsize key_len, const void *text, gsize
 /* Fills @buf with @len unpredictable bytes (nonces, challenges). */
 void mm_tls_random(void *buf, gsize len);
 
+/* The version of the TLS library, loading it when no TLS was used yet
+ * (-bV), or why it cannot be loaded. New string. */
+char *mm_tls_library_version(void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmTlsCreds, mm_tls_creds_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmTls, mm_tls_free)

@@ -7,7 +7,8 @@
 # process; Pss from /proc/PID/smaps_rollup shares them out, so both are
 # printed. The sessions come from a Python client that opens them all,
 # sends each a message up to half its body and holds it there while the
-# figures are sampled; R rounds (default 5). Needs root.
+# figures are sampled; R rounds (default 5). Idle is sampled once the
+# daemon's SMTP child has ended (30 s without a session). Needs root.
 #
 #   cd BUILDDIR && SRCDIR/tests/bench/memory.sh [SESSIONS] [RUNS]
 : "${MASQMAIL:=$PWD/masqmail}"
@@ -17,6 +18,14 @@ bench_setup
 S=${1:-50}
 RUNS=${2:-5}
 
+# $1 and its descendants
+tree() {
+	echo "$1"
+	for _c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		tree "$_c"
+	done
+}
+
 mm_conf "do_queue = true" "smtp_max_sessions = 200" "smtp_max_sessions_per_client = 200"
 mm_daemon
 pf_setup 25
@@ -25,14 +34,6 @@ postconf -c "$PF_CONF" -e "master_service_disable = qmgr/unix" "in_flow_delay = 
 pf_start
 PF_MASTER=$(tr -d ' \n' <"$PF/queue/pid/master.pid")
 mm_wait_for "[ \$(tree '$PF_MASTER' | wc -l) -ge 3 ]" 5
-
-# $1 and its descendants
-tree() {
-	echo "$1"
-	for _c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		tree "$_c"
-	done
-}
 
 # "RSS_KB PSS_KB NPROC" of $1's tree
 mem() {
@@ -75,6 +76,10 @@ for s, f in socks:
     s.close()
 PY
 
+# the daemon's SMTP child, started for wait_port's probe, ends after
+# 30 idle seconds (MM_DAEMON_SMTP_IDLE_SECS): idle is what is left then
+mm_wait_for "[ \$(tree '$MM_DAEMON_PID' | wc -l) -eq 1 ]" 45 ||
+	echo "# masqmail's SMTP child did not end within 45 s"
 bench_machine
 : >"$T/mm.idle"; : >"$T/pf.idle"; : >"$T/mm.load"; : >"$T/pf.load"
 # idle first: Postfix's smtpd processes stay after sessions (max_idle)
