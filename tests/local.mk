@@ -23,7 +23,8 @@ TESTS += \
 # Crash consistency and hang-ups under load (tests/stress/ has the long runs)
 dist_noinst_DATA += tests/lib/relay.py tests/stress/stress.py tests/stress/stress-lib.sh
 dist_noinst_SCRIPTS += tests/stress/crash.sh tests/stress/hangup.sh tests/stress/soak.sh
-TESTS += tests/integration/crash-intake-flush.sh tests/netns/crash-hangup.sh
+TESTS += tests/integration/crash-intake-flush.sh tests/netns/crash-hangup.sh \
+	tests/integration/crash-leftovers.sh tests/integration/crash-handover-window.sh
 dist_noinst_DATA += tests/stress/README
 
 # The suite with every masqmail process and test program under

@@ -106,7 +106,12 @@ deliver_in_background(const MmConf *conf, MmMessage *msg)
 }
 
 /* Tells a running daemon that message *@msg is queued. The lock is
- * let go first, so that the daemon's delivery can take it. TRUE when
+ * let go first, so that the daemon's delivery can take it. When the
+ * daemon is dead but its socket is left, a queue run (a restarted
+ * daemon's) may take the message in that gap; that is harmless: it
+ * delivers under the lock and reads the -H again under it, as we do
+ * below, so no recipient goes twice
+ * (tests/integration/crash-handover-window.sh). TRUE when
  * nothing is left to do here: the daemon took the message, or
  * somebody else (a delivery, a queue run) holds it now. FALSE: deliver
  * here, under *@lock, the message as *@msg has it; when the lock was

@@ -58,6 +58,7 @@
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
 #include "daemon/state.h"
+#include "queue/queue.h"
 #include "queue/uid.h"
 #include "smtp/server.h"
 
@@ -974,6 +975,8 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 
 	d.loop = g_main_loop_new(NULL, FALSE);
 	d.state->started = g_get_real_time() / G_USEC_PER_SEC;
+	/* what a crash of the last daemon left while writing */
+	mm_queue_collect_orphans(d.conf->spool_dir, d.state->started);
 	if (d.listeners)
 		start_smtp_child(&d);
 	if (d.links)

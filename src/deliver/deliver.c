@@ -680,7 +680,7 @@ finish(MmDeliverRun *run, MmMessage *msg, const char *before, MmDeliverReport *r
        GError **error)
 {
 	if (mm_message_count_pending(msg) == 0) {
-		if (!mm_spool_remove(run->conf->spool_dir, msg->uid, error))
+		if (!mm_spool_remove_whole(run->conf->spool_dir, msg->uid, error))
 			return FALSE;
 		report->removed = TRUE;
 		mm_log(LOG_NOTICE, "%s completed", msg->uid);

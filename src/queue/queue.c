@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The queue listing (-bp, mailq) and removal (-Mrm, mailrm); see
- * queue.h. The listing keeps 1.0's line format, so that scripts that
+ * The queue listing (-bp, mailq), removal (-Mrm, mailrm) and the
+ * collection of what interrupted writes leave; see queue.h. The listing keeps 1.0's line format, so that scripts that
  * read mailq's output keep working; unlike 1.0 it also shows recipients
  * that are already done, with 1.0's markers for them.
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "queue/queue.h"
 #include "queue/spool.h"
 
@@ -88,14 +89,10 @@ gboolean
 mm_queue_list(const char *spool_dir, gint64 now, GString *out, GString *problems, GError **error)
 {
 	g_autoptr(GPtrArray) uids = NULL;
-	g_autoptr(GPtrArray) orphans = NULL;
 	guint listed = 0, damaged = 0;
 
 	uids = mm_spool_list_uids(spool_dir, error);
 	if (uids == NULL)
-		return FALSE;
-	orphans = mm_spool_list_orphans(spool_dir, error);
-	if (orphans == NULL)
 		return FALSE;
 
 	for (guint i = 0; i < uids->len; i++) {
@@ -115,13 +112,6 @@ mm_queue_list(const char *spool_dir, gint64 now, GString *out, GString *problems
 		}
 		mm_queue_format_message(msg, now, out);
 		listed++;
-	}
-	for (guint i = 0; i < orphans->len; i++) {
-		damaged++;
-		if (problems != NULL)
-			g_string_append_printf(problems,
-			                       "%s: damaged spool entry, skipped: data file without header file\n",
-			                       (const char *)g_ptr_array_index(orphans, i));
 	}
 	if (listed == 0 && damaged == 0)
 		g_string_append(out, "mail queue is empty.\n");
@@ -173,7 +163,7 @@ mm_queue_remove(const char *spool_dir, const char *uid, const char *owner, GErro
 			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
 		}
-		return mm_spool_remove(spool_dir, uid, error);
+		return mm_spool_remove_whole(spool_dir, uid, error);
 	}
 	if (owner != NULL) {
 		g_autoptr(MmMessage) msg = mm_spool_read(spool_dir, uid, FALSE, error);
@@ -181,5 +171,42 @@ mm_queue_remove(const char *spool_dir, const char *uid, const char *owner, GErro
 		if (msg == NULL || !check_owner(msg, owner, error))
 			return FALSE;
 	}
-	return mm_spool_remove(spool_dir, uid, error);
+	return mm_spool_remove_whole(spool_dir, uid, error);
+}
+
+guint
+mm_queue_collect_orphans(const char *spool_dir, gint64 now)
+{
+	g_autoptr(GPtrArray) uids = NULL;
+	g_autoptr(GError) error = NULL;
+	guint n = 0;
+
+	uids = mm_spool_list_leftovers(spool_dir, &error);
+	if (uids == NULL) {
+		mm_log(LOG_ERR, "cannot look for leftovers in the queue: %s", error->message);
+		return 0;
+	}
+	for (guint i = 0; i < uids->len; i++) {
+		const char *uid = g_ptr_array_index(uids, i);
+		guint removed = 0;
+
+		g_clear_error(&error);
+		if (!mm_spool_remove_orphan(spool_dir, uid, MM_QUEUE_ORPHAN_GRACE_SECS, now, &removed,
+		                            &error)) {
+			/* held: being written or worked on, so not a leftover */
+			if (!g_error_matches(error, MM_ERROR, MM_ERROR_LOCKED))
+				mm_log(LOG_ERR, "%s: cannot remove leftovers: %s", uid, error->message);
+			continue;
+		}
+		if (removed & MM_SPOOL_LEFTOVER_TEMP) {
+			mm_log(LOG_NOTICE, "%s-H.tmp removed: left by an interrupted write", uid);
+			n++;
+		}
+		if (removed & MM_SPOOL_LEFTOVER_DATA) {
+			mm_log(LOG_NOTICE, "%s-D removed: data without envelope, left by an interrupted write or removal",
+			       uid);
+			n++;
+		}
+	}
+	return n;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The queue as the user sees it: the listing of -bp / mailq in
- * masqmail 1.0's format, and removal for -Mrm / mailrm. Reading and
- * removing go through spool.h; nothing here touches files itself.
+ * masqmail 1.0's format, removal for -Mrm / mailrm, and the removal of
+ * what interrupted writes leave behind. Reading and removing go through
+ * spool.h; nothing here touches files itself.
  *
  * Listing format (one block per message, oldest first):
  *
@@ -28,11 +29,14 @@ void mm_queue_format_message(const MmMessage *msg, gint64 now, GString *out);
 char *mm_queue_format_age(gint64 seconds);
 
 /* Appends the listing of every readable message in @spool_dir to @out.
- * Damaged entries (see mm_spool_read()) and orphan -D files are not
- * listed; one line per such entry ("UID: damaged spool entry, skipped:
- * why") goes to @problems when non-NULL. Messages that vanish while we
- * list (delivered meanwhile) are skipped quietly. Returns FALSE only when
- * the spool cannot be listed at all (errno-based error). */
+ * Damaged entries (see mm_spool_read(); an -H without its -D is one)
+ * are not listed; one line per such entry ("UID: damaged spool entry,
+ * skipped: why") goes to @problems when non-NULL. The leftovers of
+ * interrupted writes (a -D without -H, an -H.tmp) are not messages and
+ * are not mentioned: mm_queue_collect_orphans() removes them. Messages
+ * that vanish while we list (delivered meanwhile) are skipped quietly.
+ * Returns FALSE only when the spool cannot be listed at all (errno-based
+ * error). */
 gboolean mm_queue_list(const char *spool_dir, gint64 now, GString *out, GString *problems,
                        GError **error);
 
@@ -50,3 +54,19 @@ gboolean mm_queue_print(const char *spool_dir, GString *out, GError **error);
  * owner's), MM_ERROR_CORRUPT (owner check on a damaged entry),
  * MM_ERROR_TEMPORARY (removal not made durable). */
 gboolean mm_queue_remove(const char *spool_dir, const char *uid, const char *owner, GError **error);
+
+/* How long an empty -D without its -H is kept before it counts as a
+ * leftover: a writer creates the -D and locks it the next moment, and
+ * one that is stopped (or suspended with the machine) in between must
+ * not lose its file. The clock may jump meanwhile; an hour is far more
+ * than the two system calls take. -D files with data and -H.tmp files
+ * need no wait (mm_spool_remove_orphan()). */
+#define MM_QUEUE_ORPHAN_GRACE_SECS 3600
+
+/* Removes the leftovers of interrupted writes and removals from
+ * @spool_dir (mm_spool_remove_orphan() with MM_QUEUE_ORPHAN_GRACE_SECS
+ * at time @now, epoch seconds), logging one line per file removed.
+ * Messages that are locked are left alone. Failures are logged here:
+ * nothing waits on them. Returns the number of files removed. Called
+ * at the start of the daemon and of every queue run. */
+guint mm_queue_collect_orphans(const char *spool_dir, gint64 now);

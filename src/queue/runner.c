@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "queue/queue.h"
 #include "queue/runner.h"
 #include "queue/spool.h"
 
@@ -65,6 +66,7 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 		stats = &scratch;
 	memset(stats, 0, sizeof *stats);
 
+	mm_queue_collect_orphans(spool_dir, g_get_real_time() / G_USEC_PER_SEC);
 	uids = mm_spool_list_uids(spool_dir, error);
 	if (uids == NULL)
 		return FALSE;

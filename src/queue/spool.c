@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
@@ -1126,4 +1127,155 @@ mm_spool_list_orphans(const char *spool_dir, GError **error)
 			g_hash_table_iter_remove(&it);
 	}
 	return sorted_keys(data);
+}
+
+/* ------------------------------------------------------------------ */
+/* What interrupted writes and removals leave                          */
+
+gboolean
+mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error)
+{
+	sigset_t ending, old;
+	gboolean ok;
+
+	/* The signals whose default is to end the process: one that came
+	 * between the two unlinks would leave the -D behind. Held back,
+	 * it takes effect as soon as the mask is restored. */
+	sigemptyset(&ending);
+	sigaddset(&ending, SIGTERM);
+	sigaddset(&ending, SIGINT);
+	sigaddset(&ending, SIGHUP);
+	sigaddset(&ending, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &ending, &old);
+	ok = mm_spool_remove(spool_dir, uid, error);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
+}
+
+GPtrArray *
+mm_spool_list_leftovers(const char *spool_dir, GError **error)
+{
+	g_autoptr(GHashTable) data = NULL;
+	g_autoptr(GHashTable) headers = NULL;
+	g_autoptr(GHashTable) temps = NULL;
+	GHashTableIter it;
+	gpointer key;
+
+	data = scan_input(spool_dir, "-D", error);
+	if (data == NULL)
+		return NULL;
+	headers = scan_input(spool_dir, "-H", error);
+	if (headers == NULL)
+		return NULL;
+	temps = scan_input(spool_dir, "-H.tmp", error);
+	if (temps == NULL)
+		return NULL;
+	g_hash_table_iter_init(&it, data);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		if (g_hash_table_contains(headers, key))
+			g_hash_table_iter_remove(&it);
+	}
+	g_hash_table_iter_init(&it, temps);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_hash_table_add(data, g_strdup(key));
+	return sorted_keys(data);
+}
+
+/* unlink() that counts a missing file as done */
+static gboolean
+unlink_leftover(const char *path, gboolean *removed, GError **error)
+{
+	*removed = FALSE;
+	if (unlink(path) == 0) {
+		*removed = TRUE;
+		return TRUE;
+	}
+	if (errno == ENOENT)
+		return TRUE;
+	mm_error_set_errno(error, errno, "unlink %s", path);
+	return FALSE;
+}
+
+gboolean
+mm_spool_remove_orphan(const char *spool_dir, const char *uid, gint64 empty_grace, gint64 now,
+                       guint *removed, GError **error)
+{
+	g_autofree char *d_path = NULL;
+	g_autofree char *h_path = NULL;
+	g_autofree char *t_path = NULL;
+	g_autoptr(GError) local = NULL;
+	struct stat st_fd, st_path;
+	gboolean gone, ok = FALSE;
+	int fd;
+
+	g_return_val_if_fail(removed != NULL, FALSE);
+	*removed = 0;
+	if (!check_uid(uid, error))
+		return FALSE;
+	d_path = entry_path(spool_dir, uid, "-D");
+	h_path = entry_path(spool_dir, uid, "-H");
+	t_path = entry_path(spool_dir, uid, "-H.tmp");
+
+	fd = mm_fs_open(d_path, O_RDWR, 0, &local);
+	if (fd < 0) {
+		if (!g_error_matches(local, MM_ERROR, MM_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* No -D: nobody can be writing this -H.tmp (a writer makes
+		 * and locks the -D first). An -H alone stays: it is a
+		 * damaged entry, for the administrator to see. */
+		if (!unlink_leftover(t_path, &gone, error))
+			return FALSE;
+		if (gone)
+			*removed |= MM_SPOOL_LEFTOVER_TEMP;
+		return TRUE;
+	}
+	/* Held until we are done: under it nobody writes the -H.tmp, and
+	 * no -H can appear (only the lock's holder renames one in). */
+	if (!lock_fd(fd)) {
+		int saved = errno;
+
+		close(fd);
+		if (errno_is_held(saved))
+			g_set_error(error, MM_ERROR, MM_ERROR_LOCKED, "message %s: locked by another process", uid);
+		else
+			mm_error_set_errno(error, saved, "lock %s", d_path);
+		return FALSE;
+	}
+	if (fstat(fd, &st_fd) != 0 || stat(d_path, &st_path) != 0 || st_fd.st_dev != st_path.st_dev ||
+	    st_fd.st_ino != st_path.st_ino) {
+		/* removed by its last holder while we opened it */
+		ok = TRUE;
+		goto out;
+	}
+	if (!unlink_leftover(t_path, &gone, error))
+		goto out;
+	if (gone)
+		*removed |= MM_SPOOL_LEFTOVER_TEMP;
+	if (lstat(h_path, &st_path) == 0) {
+		ok = TRUE;
+		goto out;
+	}
+	if (errno != ENOENT) {
+		mm_error_set_errno(error, errno, "stat %s", h_path);
+		goto out;
+	}
+	/* Data is written only under the lock, so a -D with data that
+	 * nobody holds is what a dead writer or remover left. An empty
+	 * one may belong to a writer between its create and its lock:
+	 * that one waits out @empty_grace (a time from the future, after
+	 * the clock was set back, counts as young). */
+	if (st_fd.st_size == 0 && !(st_fd.st_mtime <= now && now - st_fd.st_mtime >= empty_grace)) {
+		ok = TRUE;
+		goto out;
+	}
+	if (!unlink_leftover(d_path, &gone, error))
+		goto out;
+	if (gone)
+		*removed |= MM_SPOOL_LEFTOVER_DATA;
+	ok = TRUE;
+out:
+	close(fd);
+	return ok;
 }

@@ -112,3 +112,35 @@ GPtrArray *mm_spool_list_uids(const char *spool_dir, GError **error);
  * crash while writing or removing leaves behind. Same shape as
  * mm_spool_list_uids(). */
 GPtrArray *mm_spool_list_orphans(const char *spool_dir, GError **error);
+
+/* As mm_spool_remove(), with the signals that end a process by default
+ * (TERM, INT, HUP, QUIT) held back in the calling thread until both
+ * unlinks are made: a stop that comes in between (the daemon ends a
+ * route run with SIGTERM when its link goes down) then takes effect
+ * right after them instead of leaving the -D behind. */
+gboolean mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error);
+
+/* Ids that have an -H.tmp file, or a -D file but no -H file, locked
+ * or not: the candidates for mm_spool_remove_orphan(). Same shape as
+ * mm_spool_list_uids(). */
+GPtrArray *mm_spool_list_leftovers(const char *spool_dir, GError **error);
+
+/* What mm_spool_remove_orphan() removed */
+typedef enum {
+	MM_SPOOL_LEFTOVER_DATA = 1 << 0, /* a -D without its -H */
+	MM_SPOOL_LEFTOVER_TEMP = 1 << 1, /* an -H.tmp */
+} MmSpoolLeftover;
+
+/* Removes what an interrupted write or removal left of message @uid,
+ * under the message's lock: its -H.tmp file, and its -D file when there
+ * is no -H. A -D holding data goes at once (data is only written under
+ * the lock, so nobody is writing it); an empty -D may be a writer's
+ * between its create and its lock, and goes only once its mtime is at
+ * least @empty_grace seconds before @now (epoch seconds) and not in
+ * the future. A committed message (-H and -D) keeps both, and an -H
+ * without -D is never removed here (it is a damaged entry). Sets
+ * *@removed to the MmSpoolLeftover bits of what went (0: nothing to
+ * do). FALSE with MM_ERROR_LOCKED when somebody holds the message,
+ * MM_ERROR_PARSE (not an id), or an errno-based error. */
+gboolean mm_spool_remove_orphan(const char *spool_dir, const char *uid, gint64 empty_grace,
+                                gint64 now, guint *removed, GError **error);

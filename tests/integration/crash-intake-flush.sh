@@ -22,6 +22,7 @@ assert_contains "$(cat "$T/out")" "
 lost 0
 " "every acknowledged message arrived"
 assert_contains "$(cat "$T/out")" "crashes 0" "nothing crashed but by the kills"
-assert_contains "$(cat "$T/out")" "spool entries unreadable 0" "every spool entry reads"
+assert_contains "$(cat "$T/out")" "spool entries unreadable 0, orphan files left 0" \
+	"every spool entry reads, and no leftover of an interrupted write is left"
 assert_contains "$(cat "$T/out")" "kills ${STRESS_KILLS:-200} " "all the kills were made"
 mm_pass

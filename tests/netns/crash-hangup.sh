@@ -24,6 +24,7 @@ assert_contains "$(cat "$T/out")" "
 lost 0
 " "every acknowledged message arrived"
 assert_contains "$(cat "$T/out")" "crashes 0" "nothing crashed"
-assert_contains "$(cat "$T/out")" "spool entries unreadable 0" "every spool entry reads"
+assert_contains "$(cat "$T/out")" "spool entries unreadable 0, orphan files left 0" \
+	"every spool entry reads, and no leftover of an interrupted write is left"
 assert_contains "$(cat "$T/out")" "hang-ups ${STRESS_CUTS:-40} " "all the hang-ups were made"
 mm_pass

@@ -355,11 +355,19 @@ class Run:
                     self.crash("core dump %s" % os.path.join(d, n))
 
     def orphans(self):
+        """Leftovers of interrupted writes that the queue's collection
+        should have removed. An empty -D (killed between its create and
+        its lock) is kept for MM_QUEUE_ORPHAN_GRACE_SECS: counted apart."""
         names = set(os.listdir(self.spool))
         out = []
+        self.young_empty = []
         for n in names:
             if n.endswith("-D") and n[:-2] + "-H" not in names:
-                out.append(n)
+                try:
+                    empty = os.path.getsize(os.path.join(self.spool, n)) == 0
+                except FileNotFoundError:
+                    continue
+                (self.young_empty if empty else out).append(n)
             elif n.endswith(".tmp"):
                 out.append(n)
         return out
@@ -385,6 +393,7 @@ class Run:
               " relay's 250), others %d" % (dups - unexplained, unexplained))
         print("spool entries unreadable %d, orphan files left %d%s" % (
             len(self.unreadable), len(orphans), (": " + " ".join(sorted(orphans)[:10])) if orphans else ""))
+        print("empty data files kept for the grace period %d" % len(self.young_empty))
         for t in sorted(bad)[:20]:
             print("duplicate not explained: %s copies at %s" % (t, " ".join(
                 "%.3fs(conn %s%s)" % (c[0] - self.start_time, c[1], ", cut" if c[2] else "") for c in got[t])))

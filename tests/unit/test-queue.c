@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Tests of the queue listing (-bp, mailq) against masqmail 1.0's
- * format and of removal (-Mrm, mailrm) with its ownership rules.
+ * format, of removal (-Mrm, mailrm) with its ownership rules and of
+ * the collection of what interrupted writes leave.
  */
 #include "config.h"
 
@@ -239,7 +240,8 @@ test_list_empty(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(problems->str, ==, "");
 }
 
-/* Damaged entries are reported, skipped and left where they are. */
+/* Damaged entries are reported, skipped and left where they are; the
+ * leftovers of interrupted writes are not messages and not mentioned. */
 static void
 test_list_damaged(Fixture *f, gconstpointer data)
 {
@@ -267,14 +269,79 @@ test_list_damaged(Fixture *f, gconstpointer data)
 	g_test_message("%s", problems->str);
 	g_assert_true(g_str_has_prefix(problems->str, "1r31eq-1Dz-01: damaged spool entry, skipped: "));
 	g_assert_nonnull(strstr(problems->str, "\n1r31eq-1Dz-02: damaged spool entry, skipped: "));
-	g_assert_nonnull(strstr(problems->str, "\n1r31eq-1Dz-03: damaged spool entry, skipped: "
-	                                       "data file without header file\n"));
+	/* an envelope without data: reported, never delivered */
+	g_assert_nonnull(strstr(problems->str, "1r31eq-1Dz-01-D: missing (the -H file has no data)\n"));
+	g_assert_null(strstr(problems->str, "1r31eq-1Dz-03"));
 	g_assert_null(strstr(problems->str, "1r31eq-1Dz-04"));
 
 	g_assert_true(has_file(f, "1r31eq-1Dz-01-H"));
 	g_assert_true(has_file(f, "1r31eq-1Dz-02-H"));
 	g_assert_true(has_file(f, "1r31eq-1Dz-02-D"));
 	g_assert_true(has_file(f, "1r31eq-1Dz-03-D"));
+}
+
+/* A queue with nothing but leftovers is an empty queue. */
+static void
+test_list_only_leftovers(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GString) problems = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	put_file(f, "1r31eq-1Dz-03-D", "1r31eq-1Dz-03\nbody\n");
+	put_file(f, "1r31eq-1Dz-03-H.tmp", "1r31eq-1Dz-03\nMF:<a@example.org>\n");
+	g_assert_true(mm_queue_list(f->dir, FIXTURE_NOW, out, problems, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(out->str, ==, "mail queue is empty.\n");
+	g_assert_cmpstr(problems->str, ==, "");
+}
+
+/* The collection takes the leftovers and nothing else: not a message,
+ * not a message somebody holds, not a damaged entry, not an empty -D
+ * that may still be a writer's. */
+static void
+test_collect_orphans(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmMessage) good = message("1r31eq-1Dz-05", "alice", NULL, "local");
+	g_autoptr(MmSpoolLock) writing = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	spool(f, good);
+	put_file(f, "1r31eq-1Dz-05-H.tmp", "1r31eq-1Dz-05\n");                  /* rewrite cut off */
+	put_file(f, "1r31eq-1Dz-01-H", "1r31eq-1Dz-01\nMF:<a@example.org>\n\n"); /* damaged */
+	put_file(f, "1r31eq-1Dz-03-D", "1r31eq-1Dz-03\nbody\n");                /* orphan */
+	put_file(f, "1r31eq-1Dz-03-H.tmp", "1r31eq-1Dz-03\nMF:");
+	put_file(f, "1r31eq-1Dz-04-D", "1r31eq-1Dz-04\nbody\n"); /* being written */
+	writing = mm_spool_lock(f->dir, "1r31eq-1Dz-04", &error);
+	g_assert_no_error(error);
+	put_file(f, "1r31eq-1Dz-06-D", ""); /* made a moment ago, not locked yet */
+
+	g_assert_cmpuint(mm_queue_collect_orphans(f->dir, g_get_real_time() / G_USEC_PER_SEC), ==, 3);
+	g_assert_false(has_file(f, "1r31eq-1Dz-05-H.tmp"));
+	g_assert_false(has_file(f, "1r31eq-1Dz-03-D"));
+	g_assert_false(has_file(f, "1r31eq-1Dz-03-H.tmp"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-05-H"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-05-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-H"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-04-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-06-D"));
+	g_assert_true(mm_queue_list(f->dir, FIXTURE_NOW, out, NULL, &error));
+	g_assert_nonnull(strstr(out->str, "1r31eq-1Dz-05 <= "));
+
+	/* once the writer is gone, its -D goes too; the empty one an
+	 * hour later */
+	g_clear_pointer(&writing, mm_spool_unlock);
+	g_assert_cmpuint(mm_queue_collect_orphans(f->dir, g_get_real_time() / G_USEC_PER_SEC), ==, 1);
+	g_assert_false(has_file(f, "1r31eq-1Dz-04-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-06-D"));
+	g_assert_cmpuint(mm_queue_collect_orphans(f->dir, g_get_real_time() / G_USEC_PER_SEC +
+	                                                      MM_QUEUE_ORPHAN_GRACE_SECS),
+	                 ==, 1);
+	g_assert_false(has_file(f, "1r31eq-1Dz-06-D"));
+	g_assert_cmpuint(mm_queue_collect_orphans(f->dir, g_get_real_time() / G_USEC_PER_SEC), ==, 0);
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-H"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-05-H"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -377,6 +444,10 @@ main(int argc, char **argv)
 	g_test_add_func("/queue/list/fixture-1.0", test_list_fixture);
 	g_test_add("/queue/list/empty", Fixture, NULL, fixture_setup, test_list_empty, fixture_teardown);
 	g_test_add("/queue/list/damaged", Fixture, NULL, fixture_setup, test_list_damaged,
+	           fixture_teardown);
+	g_test_add("/queue/list/only-leftovers", Fixture, NULL, fixture_setup, test_list_only_leftovers,
+	           fixture_teardown);
+	g_test_add("/queue/collect-orphans", Fixture, NULL, fixture_setup, test_collect_orphans,
 	           fixture_teardown);
 	for (gsize i = 0; i < G_N_ELEMENTS(remove_cases); i++) {
 		g_autofree char *path = g_strconcat("/queue/remove/", remove_cases[i].label, NULL);

@@ -1142,6 +1142,163 @@ test_write_locked(Fixture *f, gconstpointer data)
 	g_assert_false(has_file(f, "1r31eq-1Dz-00-D"));
 }
 
+/* ------------------------------------------------------------------ */
+/* Leftovers of interrupted writes and removals                        */
+
+/* mtime of input/@name, set to @when */
+static void
+set_mtime(const Fixture *f, const char *name, gint64 when)
+{
+	g_autofree char *path = g_build_filename(f->input, name, NULL);
+	struct timespec times[2] = { { .tv_sec = when }, { .tv_sec = when } };
+
+	g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+}
+
+typedef struct {
+	const char *label;
+	const char *files;    /* of uid 1r31eq-1Dz-00: D, d (empty D), H, T (-H.tmp) */
+	gint64 age;           /* of every file, seconds before NOW; negative: in the future */
+	guint removed;        /* MmSpoolLeftover bits expected */
+	const char *left;     /* input_names() afterwards */
+} LeftoverCase;
+
+static const LeftoverCase leftover_cases[] = {
+	{ "data-without-envelope", "D", 0, MM_SPOOL_LEFTOVER_DATA, "" },
+	{ "data-and-temp", "DT", 0, MM_SPOOL_LEFTOVER_DATA | MM_SPOOL_LEFTOVER_TEMP, "" },
+	{ "temp-of-a-committed-message", "DHT", 0, MM_SPOOL_LEFTOVER_TEMP,
+	  "1r31eq-1Dz-00-D 1r31eq-1Dz-00-H" },
+	{ "committed-message", "DH", 100000, 0, "1r31eq-1Dz-00-D 1r31eq-1Dz-00-H" },
+	{ "temp-alone", "T", 0, MM_SPOOL_LEFTOVER_TEMP, "" },
+	{ "envelope-without-data-stays", "HT", 0, MM_SPOOL_LEFTOVER_TEMP, "1r31eq-1Dz-00-H" },
+	{ "empty-data-young", "d", 10, 0, "1r31eq-1Dz-00-D" },
+	{ "empty-data-old", "d", 3600, MM_SPOOL_LEFTOVER_DATA, "" },
+	{ "empty-data-from-the-future", "d", -100000, 0, "1r31eq-1Dz-00-D" },
+	{ "data-from-the-future", "D", -100000, MM_SPOOL_LEFTOVER_DATA, "" },
+	{ "nothing", "", 0, 0, "" },
+};
+
+#define LEFTOVER_NOW G_GINT64_CONSTANT(1700100000)
+
+static void
+test_leftover(Fixture *f, gconstpointer data)
+{
+	const LeftoverCase *c = data;
+	static const char uid[] = "1r31eq-1Dz-00";
+	g_autoptr(GError) error = NULL;
+	g_autofree char *left = NULL;
+	guint removed = 99;
+
+	for (const char *p = c->files; *p; p++) {
+		const char *name = *p == 'H' ? "1r31eq-1Dz-00-H" : *p == 'T' ? "1r31eq-1Dz-00-H.tmp"
+		                                                              : "1r31eq-1Dz-00-D";
+
+		put_file(f, name, *p == 'd' ? "" : *p == 'H' ? GOOD_H : GOOD_D, -1);
+		set_mtime(f, name, LEFTOVER_NOW - c->age);
+	}
+	g_assert_true(mm_spool_remove_orphan(f->dir, uid, 3600, LEFTOVER_NOW, &removed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed, ==, c->removed);
+	left = input_names(f);
+	g_assert_cmpstr(left, ==, c->left);
+}
+
+/* Nothing is removed while somebody holds the message: a writer, or a
+ * runner in the middle of its removal. */
+static void
+test_leftover_locked(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmSpoolLock) lock = NULL;
+	g_autofree char *left = NULL;
+	guint removed = 99;
+
+	put_file(f, "1r31eq-1Dz-00-D", GOOD_D, -1);
+	put_file(f, "1r31eq-1Dz-00-H.tmp", GOOD_H, -1);
+	lock = mm_spool_lock(f->dir, "1r31eq-1Dz-00", &error);
+	g_assert_no_error(error);
+	g_assert_false(mm_spool_remove_orphan(f->dir, "1r31eq-1Dz-00", 0, LEFTOVER_NOW, &removed, &error));
+	g_assert_error(error, MM_ERROR, MM_ERROR_LOCKED);
+	g_clear_error(&error);
+	g_assert_cmpuint(removed, ==, 0);
+	left = input_names(f);
+	g_assert_cmpstr(left, ==, "1r31eq-1Dz-00-D 1r31eq-1Dz-00-H.tmp");
+
+	/* a message written with its lock is no leftover either */
+	{
+		g_autoptr(MmMessage) msg = simple_message("1r31eq-1Dz-01");
+		g_autoptr(MmSpoolLock) writing = NULL;
+
+		g_assert_true(mm_spool_write_locked(f->dir, msg, &writing, &error));
+		g_assert_no_error(error);
+		g_assert_false(mm_spool_remove_orphan(f->dir, msg->uid, 0, LEFTOVER_NOW, &removed, &error));
+		g_assert_error(error, MM_ERROR, MM_ERROR_LOCKED);
+		g_clear_error(&error);
+	}
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-H"));
+
+	g_assert_false(mm_spool_remove_orphan(f->dir, "../input", 0, LEFTOVER_NOW, &removed, &error));
+	g_assert_error(error, MM_ERROR, MM_ERROR_PARSE);
+}
+
+/* The candidates: a -D without -H and any -H.tmp, locked or not;
+ * committed messages and names that are not ids are not. */
+static void
+test_list_leftovers(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) joined = g_string_new(NULL);
+
+	put_file(f, "1r31eq-1Dz-00-D", GOOD_D, -1);
+	put_file(f, "1r31eq-1Dz-00-H", GOOD_H, -1);
+	put_file(f, "1r31eq-1Dz-01-D", GOOD_D, -1);
+	put_file(f, "1r31eq-1Dz-02-D", GOOD_D, -1);
+	put_file(f, "1r31eq-1Dz-02-H", GOOD_H, -1);
+	put_file(f, "1r31eq-1Dz-02-H.tmp", GOOD_H, -1);
+	put_file(f, "1r31eq-1Dz-03-H.tmp", GOOD_H, -1);
+	put_file(f, "1r31eq-1Dz-04-H", GOOD_H, -1);
+	put_file(f, "not.an.id-H.tmp", "", -1);
+	put_file(f, "-D", "", -1);
+	ids = mm_spool_list_leftovers(f->dir, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < ids->len; i++)
+		g_string_append_printf(joined, "%s ", (const char *)ids->pdata[i]);
+	g_assert_cmpstr(joined->str, ==, "1r31eq-1Dz-01 1r31eq-1Dz-02 1r31eq-1Dz-03 ");
+}
+
+/* Removal with the ending signals held back leaves the caller's
+ * signal mask as it was, and both files gone. (That a SIGTERM between
+ * the unlinks waits is shown with strace in
+ * tests/integration/crash-remove-signal.sh.) */
+static void
+test_remove_whole(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmMessage) msg = simple_message("1r31eq-1Dz-00");
+	g_autoptr(GError) error = NULL;
+	sigset_t usr2, before, after;
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &usr2, &before);
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	g_assert_true(mm_spool_write(f->dir, msg, &error));
+	g_assert_no_error(error);
+	g_assert_true(mm_spool_remove_whole(f->dir, msg->uid, &error));
+	g_assert_no_error(error);
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	for (int sig = 1; sig < NSIG; sig++)
+		g_assert_cmpint(sigismember(&after, sig), ==, sigismember(&before, sig));
+	g_assert_false(sigismember(&after, SIGTERM));
+	g_assert_true(sigismember(&after, SIGUSR2));
+	pthread_sigmask(SIG_UNBLOCK, &usr2, NULL);
+	g_assert_false(has_file(f, "1r31eq-1Dz-00-D"));
+	g_assert_false(has_file(f, "1r31eq-1Dz-00-H"));
+	g_assert_false(mm_spool_remove_whole(f->dir, msg->uid, &error));
+	g_assert_error(error, MM_ERROR, MM_ERROR_NOT_FOUND);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1197,6 +1354,17 @@ main(int argc, char **argv)
 	g_test_add("/spool/lock/processes", Fixture, NULL, fixture_setup, test_lock_processes,
 	           fixture_teardown);
 	g_test_add("/spool/lock/write-locked", Fixture, NULL, fixture_setup, test_write_locked,
+	           fixture_teardown);
+	for (gsize i = 0; i < G_N_ELEMENTS(leftover_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/spool/leftover/%s", leftover_cases[i].label);
+
+		g_test_add(path, Fixture, &leftover_cases[i], fixture_setup, test_leftover, fixture_teardown);
+	}
+	g_test_add("/spool/leftover/locked", Fixture, NULL, fixture_setup, test_leftover_locked,
+	           fixture_teardown);
+	g_test_add("/spool/leftover/list", Fixture, NULL, fixture_setup, test_list_leftovers,
+	           fixture_teardown);
+	g_test_add("/spool/remove/whole", Fixture, NULL, fixture_setup, test_remove_whole,
 	           fixture_teardown);
 
 	return g_test_run();
