@@ -3,9 +3,9 @@
  * server.c owns the SMTP connections: sockets, TLS sessions, buffers
  * and timers. It never interprets a byte of input: that is session.c.
  * No callback blocks. Accepted messages are committed in groups: the
- * messages whose DATA ended while the previous group was being written
- * (or in the same main loop iteration) are written to the spool
- * together by a worker thread (mm_spool_write_batch(): their fsyncs
+ * messages whose DATA ended in the same main loop iteration, or while
+ * the worker threads were busy, are written to the spool together by
+ * a worker thread (mm_spool_write_batch(): their fsyncs
  * share the journal commits, one fsync of the directory for all), and
  * each session gets its 250 (or 452) when its group is on disk. The
  * main loop meanwhile goes on reading the other sessions.
@@ -34,6 +34,12 @@
 #include "smtp/server.h"
 
 #define READ_CHUNK 4096
+/* Batches written at the same time. More than one, because creating a
+ * file costs time in the file system (ext4 without a journal searches
+ * its inode bitmap past every inode freed in the last minute) that one
+ * thread would serialise; with a journal their fsyncs still meet in
+ * the same commits. tests/bench/README has the figures. */
+#define COMMIT_THREADS 4
 
 typedef struct _Batch Batch;
 
@@ -49,9 +55,9 @@ struct _MmSmtpServer {
 	gpointer done_data;
 	GResolver *resolver;      /* NULL until the first lookup */
 	GPtrArray *commit_queue;  /* Commit*, for the next batch */
-	Batch *batch;             /* being written, or NULL */
-	GThreadPool *committer;   /* one thread; made at the first batch */
-	GMutex batch_lock;        /* batch->done_source */
+	GPtrArray *batches;       /* Batch*, being written */
+	GThreadPool *committer;   /* made at the first batch */
+	GMutex batch_lock;        /* the batches' done_source */
 	guint commit_idle_id;
 };
 
@@ -457,7 +463,7 @@ static void
 check_done(MmSmtpServer *srv)
 {
 	/* a batch in flight is finished first, even if its clients left */
-	if (srv->stopping && g_hash_table_size(srv->conns) == 0 && srv->done && !srv->batch &&
+	if (srv->stopping && g_hash_table_size(srv->conns) == 0 && srv->done && srv->batches->len == 0 &&
 	    srv->commit_queue->len == 0) {
 		GSourceFunc done = srv->done;
 		srv->done = NULL;
@@ -712,10 +718,10 @@ batch_free(Batch *b)
 static gboolean
 on_batch_done(gpointer data)
 {
-	MmSmtpServer *srv = data;
-	Batch *b = srv->batch;
+	Batch *b = data;
+	MmSmtpServer *srv = b->srv;
 
-	srv->batch = NULL;
+	g_ptr_array_remove_fast(srv->batches, b);
 	for (guint i = 0; i < b->commits->len; i++) {
 		Commit *cm = b->commits->pdata[i];
 		Conn *c = cm->c;
@@ -734,7 +740,7 @@ on_batch_done(gpointer data)
 		conn_update(c);
 	}
 	batch_free(b);
-	if (srv->commit_queue->len > 0)
+	if (srv->commit_queue->len > 0 && srv->batches->len < COMMIT_THREADS)
 		batch_start(srv);
 	check_done(srv);
 	return G_SOURCE_REMOVE;
@@ -751,7 +757,7 @@ batch_write(gpointer data, gpointer user_data)
 	mm_spool_write_batch(srv->cfg.conf->spool_dir, b->items, b->commits->len);
 	src = g_idle_source_new();
 	g_source_set_priority(src, G_PRIORITY_DEFAULT);
-	g_source_set_callback(src, on_batch_done, srv, NULL);
+	g_source_set_callback(src, on_batch_done, b, NULL);
 	g_mutex_lock(&srv->batch_lock);
 	b->done_source = src;
 	g_source_attach(src, srv->cfg.context);
@@ -764,7 +770,6 @@ batch_start(MmSmtpServer *srv)
 	Batch *b = g_new0(Batch, 1);
 	g_autoptr(GError) error = NULL;
 
-	g_assert(srv->batch == NULL);
 	b->srv = srv;
 	b->commits = g_steal_pointer(&srv->commit_queue);
 	g_ptr_array_set_free_func(b->commits, (GDestroyNotify)commit_free);
@@ -772,16 +777,16 @@ batch_start(MmSmtpServer *srv)
 	b->items = g_new0(MmSpoolBatchItem, b->commits->len);
 	for (guint i = 0; i < b->commits->len; i++)
 		b->items[i].msg = ((Commit *)b->commits->pdata[i])->msg;
-	srv->batch = b;
+	g_ptr_array_add(srv->batches, b);
 	/* Made at the first message, not before: in the daemon that is in
 	 * the SMTP child, after the fork. */
 	if (!srv->committer)
-		srv->committer = g_thread_pool_new(batch_write, srv, 1, FALSE, &error);
+		srv->committer = g_thread_pool_new(batch_write, srv, COMMIT_THREADS, FALSE, &error);
 	if (!srv->committer || !g_thread_pool_push(srv->committer, b, &error)) {
 		mm_log(LOG_WARNING, "smtp: no commit thread, writing in the main loop: %s",
 		       error ? error->message : "?");
 		mm_spool_write_batch(srv->cfg.conf->spool_dir, b->items, b->commits->len);
-		on_batch_done(srv);
+		on_batch_done(b);
 	}
 }
 
@@ -791,7 +796,7 @@ on_commit_idle(gpointer data)
 	MmSmtpServer *srv = data;
 
 	srv->commit_idle_id = 0;
-	if (!srv->batch && srv->commit_queue->len > 0)
+	if (srv->commit_queue->len > 0 && srv->batches->len < COMMIT_THREADS)
 		batch_start(srv);
 	return G_SOURCE_REMOVE;
 }
@@ -812,7 +817,7 @@ conn_commit_start(MmSmtpSession *session, MmMessage *msg, gpointer data)
 	cm->msg = msg;
 	c->commit = cm;
 	g_ptr_array_add(srv->commit_queue, cm);
-	if (!srv->batch && !srv->commit_idle_id) {
+	if (srv->batches->len < COMMIT_THREADS && !srv->commit_idle_id) {
 		GSource *src = g_idle_source_new();
 
 		g_source_set_priority(src, G_PRIORITY_DEFAULT);
@@ -838,13 +843,16 @@ committer_stop(MmSmtpServer *srv)
 	clear_source(srv, &srv->commit_idle_id);
 	if (srv->committer)
 		g_thread_pool_free(g_steal_pointer(&srv->committer), FALSE, TRUE);
-	if (srv->batch) {
+	for (guint i = 0; i < srv->batches->len; i++) {
+		Batch *b = srv->batches->pdata[i];
+
 		g_mutex_lock(&srv->batch_lock);
-		if (srv->batch->done_source)
-			g_source_destroy(srv->batch->done_source);
+		if (b->done_source)
+			g_source_destroy(b->done_source);
 		g_mutex_unlock(&srv->batch_lock);
-		g_clear_pointer(&srv->batch, batch_free);
+		batch_free(b);
 	}
+	g_clear_pointer(&srv->batches, g_ptr_array_unref);
 	/* not written: their clients had no 250 */
 	g_ptr_array_set_free_func(srv->commit_queue, (GDestroyNotify)commit_free);
 	g_clear_pointer(&srv->commit_queue, g_ptr_array_unref);
@@ -951,6 +959,7 @@ mm_smtp_server_new(const MmSmtpServerConfig *cfg)
 	srv->conns = g_hash_table_new(NULL, NULL);
 	srv->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	srv->commit_queue = g_ptr_array_new();
+	srv->batches = g_ptr_array_new();
 	g_mutex_init(&srv->batch_lock);
 	return srv;
 }
