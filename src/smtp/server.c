@@ -49,6 +49,7 @@ struct _MmSmtpServer {
 	GHashTable *conns;        /* Conn* set */
 	GHashTable *per_address;  /* address text -> count */
 	guint counter;
+	int pid;                  /* for session ids: the process serving them */
 	gboolean stopping;
 	guint grace_id;
 	GSourceFunc done;
@@ -105,7 +106,8 @@ struct _Conn {
 	MmTlsStatus tls_want;     /* during the handshake: what it waits for */
 	GByteArray *out;          /* replies not yet written */
 	gsize out_pos;
-	guint watch_id;
+	GSource *watch;           /* the socket, for the whole connection */
+	gpointer watch_tag;
 	GIOCondition watch_cond;
 	guint timer_id;
 	guint delay_id;           /* after a failed AUTH: neither read nor write */
@@ -116,6 +118,50 @@ struct _Conn {
 
 static void conn_update(Conn *c);
 static void conn_close(Conn *c);
+static gboolean on_io(int fd, GIOCondition cond, gpointer data);
+
+/* The socket's source lives as long as the connection and only the
+ * events it waits for change: adding and removing a descriptor to the
+ * main context wakes its poll each time, and re-making the source at
+ * every event cost some twenty wake-ups per message. */
+typedef struct {
+	GSource source;
+	Conn *c;
+} ConnSource;
+
+static gboolean
+conn_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	ConnSource *cs = (ConnSource *)source;
+	Conn *c = cs->c;
+
+	/* on_io may close the connection, and with it this source */
+	on_io(c->fd, g_source_query_unix_fd(source, c->watch_tag), c);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs conn_source_funcs = { .dispatch = conn_source_dispatch };
+
+/* Waits for @cond on the connection's socket (0: for nothing). */
+static void
+conn_watch(Conn *c, GIOCondition cond)
+{
+	if (c->watch == NULL) {
+		if (cond == 0)
+			return;
+		c->watch = g_source_new(&conn_source_funcs, sizeof(ConnSource));
+		((ConnSource *)c->watch)->c = c;
+		/* A blocked source's descriptor leaves the poll set during its
+		 * dispatch and comes back after it, two more wake-ups per
+		 * event; on_io never iterates the context itself. */
+		g_source_set_can_recurse(c->watch, TRUE);
+		c->watch_tag = g_source_add_unix_fd(c->watch, c->fd, cond);
+		g_source_attach(c->watch, c->srv->cfg.context);
+	} else if (cond != c->watch_cond) {
+		g_source_modify_unix_fd(c->watch, c->watch_tag, cond);
+	}
+	c->watch_cond = cond;
+}
 
 /* Sources go to the server's context: the daemon's SMTP child runs its
  * own, apart from whatever its parent left in the default one. */
@@ -214,7 +260,7 @@ conn_take_output(Conn *c)
 		c->closing = TRUE;
 	/* after a failed AUTH: the answer waits, and so does the input */
 	if (delay > 0 && c->delay_id == 0) {
-		clear_source(c->srv, &c->watch_id);
+		conn_watch(c, 0);
 		c->delay_id = add_timeout_ms(c->srv, delay, on_delay_over, c);
 	}
 }
@@ -383,7 +429,6 @@ on_io(int fd, GIOCondition cond, gpointer data)
 
 	MmSmtpServer *srv = c->srv;
 
-	c->watch_id = 0;
 	if (c->handshaking) {
 		continue_handshake(c);
 		if (g_hash_table_contains(srv->conns, c))
@@ -451,12 +496,7 @@ conn_update(Conn *c)
 			return;
 		}
 	}
-	if (c->watch_id && c->watch_cond == cond)
-		return;
-	clear_source(c->srv, &c->watch_id);
-	c->watch_cond = cond;
-	if (cond)
-		c->watch_id = add_fd(c->srv, c->fd, cond, on_io, c);
+	conn_watch(c, cond);
 }
 
 static void
@@ -514,7 +554,10 @@ conn_free(Conn *c)
 	if (c->commit)
 		c->commit->c = NULL;
 	conn_drop_lookup(c);
-	clear_source(c->srv, &c->watch_id);
+	if (c->watch) {
+		g_source_destroy(c->watch);
+		g_clear_pointer(&c->watch, g_source_unref);
+	}
 	clear_source(c->srv, &c->timer_id);
 	clear_source(c->srv, &c->delay_id);
 	clear_source(c->srv, &c->greet_id);
@@ -901,7 +944,7 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 	}
 	g_hash_table_insert(srv->per_address, g_strdup(address), GUINT_TO_POINTER(per + 1));
 
-	id = g_strdup_printf("smtp%d.%u", (int)getpid(), ++srv->counter);
+	id = g_strdup_printf("smtp%d.%u", srv->pid, ++srv->counter);
 	scfg.id = id;
 	peer.address = address;
 	peer.loopback = loopback;
@@ -955,6 +998,7 @@ mm_smtp_server_new(const MmSmtpServerConfig *cfg)
 	MmSmtpServer *srv = g_new0(MmSmtpServer, 1);
 
 	srv->cfg = *cfg;
+	srv->pid = (int)getpid();
 	srv->listen_ids = g_ptr_array_new();
 	srv->conns = g_hash_table_new(NULL, NULL);
 	srv->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
