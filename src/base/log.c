@@ -101,26 +101,30 @@ write_line(int fd, const char *line, gsize len)
 /* The process id for the log lines, asked once per process: a daemon
  * writes a few lines per message, and getpid(2) is a system call. The
  * child of a fork() asks again. */
-static pid_t cached_pid;
+static gint cached_pid;
 
 static void
 forget_pid(void)
 {
-	cached_pid = 0;
+	g_atomic_int_set(&cached_pid, 0);
 }
 
 static pid_t
 log_pid(void)
 {
 	static gsize registered;
+	gint pid;
 
 	if (g_once_init_enter(&registered)) {
 		pthread_atfork(NULL, NULL, forget_pid);
 		g_once_init_leave(&registered, 1);
 	}
-	if (cached_pid == 0)
-		cached_pid = getpid();
-	return cached_pid;
+	pid = g_atomic_int_get(&cached_pid);
+	if (pid == 0) {
+		pid = (gint)getpid();
+		g_atomic_int_set(&cached_pid, pid);
+	}
+	return (pid_t)pid;
 }
 
 static void

@@ -68,7 +68,6 @@ typedef struct _Conn Conn;
  * it (NULL once that is gone: the message is committed all the same). */
 typedef struct {
 	Conn *c;
-	MmSmtpSession *session;
 	MmMessage *msg;
 } Commit;
 
@@ -856,7 +855,6 @@ conn_commit_start(MmSmtpSession *session, MmMessage *msg, gpointer data)
 	Commit *cm = g_new0(Commit, 1);
 
 	cm->c = c;
-	cm->session = session;
 	cm->msg = msg;
 	c->commit = cm;
 	g_ptr_array_add(srv->commit_queue, cm);
