@@ -78,7 +78,7 @@ for i, line in enumerate(open(trace, errors="replace")):
         continue
     pid, rest = m.groups()
     if rest.endswith("<unfinished ...>"):
-        pending[pid] = rest[: -len("<unfinished ...>")]
+        pending[pid] = rest[: -len("<unfinished ...>")].rstrip()
         started.append((i, rest))
         continue
     r = re.match(r"<\.\.\. (\w+) resumed>(.*)", rest)
