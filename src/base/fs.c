@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -81,6 +82,84 @@ mm_fs_write_all(int fd, const void *buf, gsize len, const char *what, GError **e
 }
 
 gboolean
+mm_fs_writev_all(int fd, const struct iovec *iov, int n, const char *what, GError **error)
+{
+	struct iovec part[8];
+	int i = 0;
+
+	while (i < n && iov[i].iov_len == 0)
+		i++;
+	while (i < n) {
+		ssize_t done;
+		int k = MIN(n - i, (int)G_N_ELEMENTS(part));
+
+		memcpy(part, iov + i, (gsize)k * sizeof *part);
+		done = writev(fd, part, k);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0) {
+			set_temporary(error, done < 0 ? errno : ENOSPC, what, "write");
+			return FALSE;
+		}
+		/* a partial write: the rest of the part it ended in goes on
+		 * its own, then the loop carries on with whole parts */
+		for (int j = 0; j < k && done > 0; j++) {
+			if ((gsize)done >= part[j].iov_len) {
+				done -= (ssize_t)part[j].iov_len;
+				i++;
+				continue;
+			}
+			if (!mm_fs_write_all(fd, (const char *)part[j].iov_base + done,
+			                     part[j].iov_len - (gsize)done, what, error))
+				return FALSE;
+			i++;
+			done = 0;
+		}
+		while (i < n && iov[i].iov_len == 0)
+			i++;
+	}
+	return TRUE;
+}
+
+int
+mm_fs_create_at(int dir_fd, const char *name, int flags, mode_t mode, GError **error)
+{
+	struct stat st;
+	int fd;
+
+	do {
+		fd = openat(dir_fd, name, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			g_set_error(error, MM_ERROR, MM_ERROR_FAILED,
+			            "open %s: is a symbolic link, refused", name);
+		else
+			mm_error_set_errno(error, errno, "create %s", name);
+		return -1;
+	}
+	/* O_EXCL made the file: it cannot be anything but ours */
+	if (flags & O_EXCL)
+		return fd;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error(error, MM_ERROR, MM_ERROR_FAILED, "open %s: not a regular file", name);
+		return -1;
+	}
+	return fd;
+}
+
+void
+mm_fs_start_writeback(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+#endif
+}
+
+gboolean
 mm_fs_fsync(int fd, const char *what, GError **error)
 {
 	/* No retry after EINTR or EIO: after a failed fsync the kernel may
@@ -110,6 +189,16 @@ mm_fs_fsync_dir(const char *path, GError **error)
 	}
 	close(fd);
 	return ok;
+}
+
+gboolean
+mm_fs_fsync_dir_fd(int dir_fd, const char *what, GError **error)
+{
+	if (fsync(dir_fd) != 0 && errno != EINVAL) {
+		set_temporary(error, errno, what, "fsync");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Opens @path with O_NOFOLLOW and O_CLOEXEC added to @flags, then
  * checks with fstat() that it is a regular file (a directory when
@@ -28,6 +29,24 @@ int mm_fs_open(const char *path, int flags, mode_t mode, GError **error);
  * (a write that makes no progress counts as ENOSPC). */
 gboolean mm_fs_write_all(int fd, const void *buf, gsize len, const char *what, GError **error);
 
+/* Writes all of @iov (@n parts, at most IOV_MAX) as mm_fs_write_all()
+ * does, in one writev(2) when the kernel takes it all. */
+gboolean mm_fs_writev_all(int fd, const struct iovec *iov, int n, const char *what, GError **error);
+
+/* Creates @name in the directory open as @dir_fd (openat(2) with
+ * O_CREAT, O_NOFOLLOW and O_CLOEXEC added to @flags). With O_EXCL in
+ * @flags the file is new and ours; without it, an existing file must
+ * be a regular one. Returns the descriptor, or -1 with the error of
+ * mm_fs_open(). */
+int mm_fs_create_at(int dir_fd, const char *name, int flags, mode_t mode, GError **error);
+
+/* Starts writing @fd's dirty pages to the disk without waiting
+ * (sync_file_range(2) SYNC_FILE_RANGE_WRITE), so that the write-back
+ * of several files overlaps and the fsync() of each that must follow
+ * finds its data under way. Only a hint: it proves nothing about
+ * durability, and its failure (or its absence) is ignored. */
+void mm_fs_start_writeback(int fd);
+
 /* fsync(2). MM_ERROR_TEMPORARY on failure. */
 gboolean mm_fs_fsync(int fd, const char *what, GError **error);
 
@@ -35,6 +54,10 @@ gboolean mm_fs_fsync(int fd, const char *what, GError **error);
  * unlink in it is on disk. File systems that cannot sync directories
  * (EINVAL) are taken as done. MM_ERROR_TEMPORARY on failure. */
 gboolean mm_fs_fsync_dir(const char *path, GError **error);
+
+/* As mm_fs_fsync_dir() for a directory already open as @dir_fd;
+ * @what names it in the message. */
+gboolean mm_fs_fsync_dir_fd(int dir_fd, const char *what, GError **error);
 
 /* close(2) that reports its error (NFS and some file systems report
  * write errors only here). The descriptor is gone either way. Does

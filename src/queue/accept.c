@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -174,17 +175,24 @@ body:
 char *
 mm_accept_rfc5322_date(gint64 t)
 {
-	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
-	g_autofree char *rest = g_date_time_format(dt, "%H:%M:%S %z");
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char zone[8] = "+0000";
 
+	/* localtime_r() reads the time zone once per process, where
+	 * g_date_time_new_from_unix_local() looked at /etc/localtime for
+	 * every message. */
+	if (localtime_r(&tt, &tm) != NULL)
+		strftime(zone, sizeof zone, "%z", &tm);
+	else
+		gmtime_r(&tt, &tm);
 	/* Day and month names by hand: RFC 5322 wants the English ones
 	 * whatever the locale. */
-	return g_strdup_printf("%s, %d %s %d %s", days[g_date_time_get_day_of_week(dt) - 1],
-	                       g_date_time_get_day_of_month(dt), months[g_date_time_get_month(dt) - 1],
-	                       g_date_time_get_year(dt), rest);
+	return g_strdup_printf("%s, %d %s %d %02d:%02d:%02d %s", days[tm.tm_wday], tm.tm_mday,
+	                       months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 }
 
 static gboolean

@@ -13,9 +13,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -397,91 +399,278 @@ ensure_input_dir(const char *spool_dir, const char *dir, GError **error)
 	return mm_fs_fsync_dir(spool_dir, error);
 }
 
+/* A message of a batch on its way into the spool. */
+typedef struct {
+	MmSpoolBatchItem *item;
+	GString *header;  /* the -H text; NULL once the message failed */
+	char *d_name;
+	char *h_name;
+	char *h_tmp;
+	char *d_path;     /* for messages */
+	char *h_tmp_path;
+	int d_fd;
+	int h_fd;
+	gboolean h_made;  /* the temporary -H exists */
+	gboolean renamed; /* the -H is in place */
+} Pending;
+
+static void
+pending_clear(Pending *p)
+{
+	if (p->header)
+		g_string_free(p->header, TRUE);
+	g_free(p->d_name);
+	g_free(p->h_name);
+	g_free(p->h_tmp);
+	g_free(p->d_path);
+	g_free(p->h_tmp_path);
+	if (p->h_fd >= 0)
+		close(p->h_fd);
+	if (p->d_fd >= 0)
+		close(p->d_fd);
+}
+
+/* Takes the message out of the batch with @error (taken over), and
+ * removes what was made of it: -H first, so that there is never an
+ * envelope without its data. The caller's fsync of input/ makes the
+ * removal durable, best effort: the failure is reported either way. */
+static void
+pending_fail(int dir_fd, Pending *p, GError *error)
+{
+	if (p->renamed)
+		unlinkat(dir_fd, p->h_name, 0);
+	else if (p->h_made)
+		unlinkat(dir_fd, p->h_tmp, 0);
+	if (p->d_fd >= 0) {
+		unlinkat(dir_fd, p->d_name, 0);
+		close(p->d_fd);
+		p->d_fd = -1;
+	}
+	if (p->h_fd >= 0) {
+		close(p->h_fd);
+		p->h_fd = -1;
+	}
+	p->renamed = p->h_made = FALSE;
+	if (p->header) {
+		g_string_free(p->header, TRUE);
+		p->header = NULL;
+	}
+	p->item->error = error;
+	make_temporary(&p->item->error);
+}
+
+/* Creates and writes both files of @p and starts their write-back. */
+static gboolean
+pending_write(int dir_fd, Pending *p, GError **error)
+{
+	const MmMessage *msg = p->item->msg;
+	g_autofree char *uid_line = g_strconcat(msg->uid, "\n", NULL);
+	struct iovec iov[2];
+	gsize body_len = 0;
+
+	p->d_fd = mm_fs_create_at(dir_fd, p->d_name, O_RDWR | O_EXCL, SPOOL_FILE_MODE, error);
+	if (p->d_fd < 0)
+		return FALSE;
+	/* Locked from the start, so that nobody takes the -D for an orphan
+	 * and no queue run sees the message before the caller is done. */
+	if (!lock_fd(p->d_fd)) {
+		mm_error_set_errno(error, errno, "lock %s", p->d_path);
+		return FALSE;
+	}
+	iov[0].iov_base = uid_line;
+	iov[0].iov_len = strlen(uid_line);
+	iov[1].iov_base = (void *)g_bytes_get_data(msg->body, &body_len);
+	iov[1].iov_len = body_len;
+	if (!mm_fs_writev_all(p->d_fd, iov, 2, p->d_path, error))
+		return FALSE;
+	mm_fs_start_writeback(p->d_fd);
+
+	/* The -H goes to a temporary name and is renamed only once it is on
+	 * disk: 1.0's format has no end mark, so an -H cut short by a crash
+	 * at a line boundary would read as a whole message with fewer
+	 * recipients or header fields. O_TRUNC: a crash may have left one. */
+	p->h_fd = mm_fs_create_at(dir_fd, p->h_tmp, O_WRONLY | O_TRUNC, SPOOL_FILE_MODE, error);
+	if (p->h_fd < 0)
+		return FALSE;
+	p->h_made = TRUE;
+	if (!mm_fs_write_all(p->h_fd, p->header->str, p->header->len, p->h_tmp_path, error))
+		return FALSE;
+	mm_fs_start_writeback(p->h_fd);
+	return TRUE;
+}
+
+/* Both files of @p on disk; the -H descriptor is closed. */
+static gboolean
+pending_sync(Pending *p, GError **error)
+{
+	int h_fd = p->h_fd;
+
+	if (!mm_fs_fsync(p->d_fd, p->d_path, error) || !mm_fs_fsync(p->h_fd, p->h_tmp_path, error))
+		return FALSE;
+	p->h_fd = -1;
+	return mm_fs_close(h_fd, p->h_tmp_path, error);
+}
+
+/* The commit of one message: its -H under its real name, never over
+ * another (a leftover -H of a damaged entry is not overwritten). */
+static gboolean
+pending_rename(int dir_fd, Pending *p, GError **error)
+{
+	int r;
+
+#ifdef RENAME_NOREPLACE
+	r = renameat2(dir_fd, p->h_tmp, dir_fd, p->h_name, RENAME_NOREPLACE);
+	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
+#endif
+	{
+		struct stat st;
+
+		if (fstatat(dir_fd, p->h_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			r = -1;
+			errno = EEXIST;
+		} else {
+			r = renameat(dir_fd, p->h_tmp, dir_fd, p->h_name);
+		}
+	}
+	if (r != 0) {
+		if (errno == EEXIST)
+			g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "message id %s is in use",
+			            p->item->msg->uid);
+		else
+			g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "rename to %s-H: %s",
+			            p->item->msg->uid, g_strerror(errno));
+		return FALSE;
+	}
+	p->renamed = TRUE;
+	p->h_made = FALSE;
+	return TRUE;
+}
+
+guint
+mm_spool_write_batch(const char *spool_dir, MmSpoolBatchItem *items, guint n)
+{
+	g_autofree char *dir = input_dir(spool_dir);
+	g_autofree Pending *ps = g_new0(Pending, MAX(n, 1));
+	g_autoptr(GError) shared = NULL;
+	gboolean any_failed = FALSE;
+	guint committed = 0, renamed = 0;
+	int dir_fd = -1;
+
+	for (guint i = 0; i < n; i++) {
+		Pending *p = &ps[i];
+		const MmMessage *msg = items[i].msg;
+
+		g_return_val_if_fail(msg != NULL && msg->body != NULL, 0);
+		p->item = &items[i];
+		p->item->error = NULL;
+		p->item->lock = NULL;
+		p->d_fd = p->h_fd = -1;
+		p->header = format_header_file(msg, &p->item->error);
+		if (p->header == NULL)
+			continue;
+		p->d_name = g_strconcat(msg->uid, "-D", NULL);
+		p->h_name = g_strconcat(msg->uid, "-H", NULL);
+		p->h_tmp = g_strconcat(msg->uid, "-H.tmp", NULL);
+		p->d_path = g_build_filename(dir, p->d_name, NULL);
+		p->h_tmp_path = g_build_filename(dir, p->h_tmp, NULL);
+	}
+
+	if (ensure_input_dir(spool_dir, dir, &shared))
+		dir_fd = mm_fs_open(dir, O_RDONLY | O_DIRECTORY, 0, &shared);
+	if (dir_fd < 0) {
+		for (guint i = 0; i < n; i++)
+			if (ps[i].header)
+				pending_fail(dir_fd, &ps[i], g_error_copy(shared));
+		goto out;
+	}
+
+	/* All files written and their write-back started first, so that
+	 * the fsyncs below mostly wait for the same disk writes and the
+	 * same journal commit. */
+	for (guint i = 0; i < n; i++) {
+		GError *error = NULL;
+
+		if (ps[i].header && !pending_write(dir_fd, &ps[i], &error)) {
+			pending_fail(dir_fd, &ps[i], error);
+			any_failed = TRUE;
+		}
+	}
+	for (guint i = 0; i < n; i++) {
+		GError *error = NULL;
+
+		if (ps[i].header && !pending_sync(&ps[i], &error)) {
+			pending_fail(dir_fd, &ps[i], error);
+			any_failed = TRUE;
+		}
+	}
+	for (guint i = 0; i < n; i++) {
+		GError *error = NULL;
+
+		if (!ps[i].header)
+			continue;
+		if (pending_rename(dir_fd, &ps[i], &error)) {
+			renamed++;
+		} else {
+			pending_fail(dir_fd, &ps[i], error);
+			any_failed = TRUE;
+		}
+	}
+	/* One fsync of input/ makes every rename of the batch durable. */
+	if (renamed > 0 && !mm_fs_fsync_dir_fd(dir_fd, dir, &shared)) {
+		for (guint i = 0; i < n; i++)
+			if (ps[i].header)
+				pending_fail(dir_fd, &ps[i], g_error_copy(shared));
+		any_failed = TRUE;
+	}
+	for (guint i = 0; i < n; i++) {
+		Pending *p = &ps[i];
+		GError *error = NULL;
+		int d_fd = p->d_fd;
+
+		if (!p->header)
+			continue;
+		if (p->item->want_lock) {
+			MmSpoolLock *lock = g_new0(MmSpoolLock, 1);
+
+			lock->fd = d_fd;
+			lock->uid = g_strdup(p->item->msg->uid);
+			p->item->lock = lock;
+			p->d_fd = -1;
+		} else {
+			p->d_fd = -1;
+			if (!mm_fs_close(d_fd, p->d_path, &error)) {
+				pending_fail(dir_fd, p, error);
+				any_failed = TRUE;
+				continue;
+			}
+		}
+		committed++;
+		mm_debug(3, "%s: spooled rcpts=%u size=%" G_GSIZE_FORMAT, p->item->msg->uid,
+		         p->item->msg->rcpts->len, g_bytes_get_size(p->item->msg->body));
+	}
+	/* best effort, for the removals of the messages that failed */
+	if (any_failed)
+		mm_fs_fsync_dir_fd(dir_fd, dir, NULL);
+
+out:
+	for (guint i = 0; i < n; i++)
+		pending_clear(&ps[i]);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	return committed;
+}
+
 static gboolean
 spool_write(const char *spool_dir, const MmMessage *msg, MmSpoolLock **lock_out, GError **error)
 {
-	g_autoptr(GString) header = NULL;
-	g_autofree char *dir = NULL;
-	g_autofree char *d_path = NULL;
-	g_autofree char *h_path = NULL;
-	g_autofree char *h_name = NULL;
-	g_autofree char *h_tmp = NULL;
-	g_autofree char *uid_line = NULL;
-	gboolean h_made = FALSE;
-	struct stat st;
-	gsize body_len = 0;
-	const void *body;
-	int fd = -1;
+	MmSpoolBatchItem item = { .msg = msg, .want_lock = lock_out != NULL };
 
-	g_return_val_if_fail(msg != NULL && msg->body != NULL, FALSE);
-
-	header = format_header_file(msg, error);
-	if (header == NULL)
-		return FALSE;
-
-	dir = input_dir(spool_dir);
-	d_path = entry_path(spool_dir, msg->uid, "-D");
-	h_path = entry_path(spool_dir, msg->uid, "-H");
-	h_name = g_strconcat(msg->uid, "-H", NULL);
-	h_tmp = g_strconcat(msg->uid, "-H.tmp", NULL);
-	if (!ensure_input_dir(spool_dir, dir, error))
-		goto fail_early;
-
-	/* A leftover -H of a damaged entry would otherwise be overwritten */
-	if (lstat(h_path, &st) == 0) {
-		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "message id %s is in use", msg->uid);
-		return FALSE;
+	if (mm_spool_write_batch(spool_dir, &item, 1) == 1) {
+		if (lock_out)
+			*lock_out = item.lock;
+		return TRUE;
 	}
-	fd = mm_fs_open(d_path, O_RDWR | O_CREAT | O_EXCL, SPOOL_FILE_MODE, error);
-	if (fd < 0)
-		goto fail_early;
-	/* Locked from the start, so that nobody takes the -D for an orphan
-	 * and no queue run sees the message before the caller is done. */
-	if (!lock_fd(fd)) {
-		mm_error_set_errno(error, errno, "lock %s", d_path);
-		goto fail;
-	}
-
-	uid_line = g_strconcat(msg->uid, "\n", NULL);
-	body = g_bytes_get_data(msg->body, &body_len);
-	if (!mm_fs_write_all(fd, uid_line, strlen(uid_line), d_path, error) ||
-	    !mm_fs_write_all(fd, body, body_len, d_path, error) || !mm_fs_fsync(fd, d_path, error))
-		goto fail;
-
-	/* The rename inside is the commit; a failure to fsync the directory
-	 * afterwards still undoes the message below. */
-	h_made = TRUE;
-	if (!mm_fs_replace(dir, h_name, h_tmp, header->str, header->len, SPOOL_FILE_MODE, error))
-		goto fail;
-
-	if (lock_out != NULL) {
-		MmSpoolLock *lock = g_new0(MmSpoolLock, 1);
-
-		lock->fd = fd;
-		lock->uid = g_strdup(msg->uid);
-		*lock_out = lock;
-	} else {
-		int saved_fd = fd;
-
-		fd = -1;
-		if (!mm_fs_close(saved_fd, d_path, error))
-			goto fail;
-	}
-	mm_debug(3, "%s: spooled rcpts=%u size=%" G_GSIZE_FORMAT, msg->uid, msg->rcpts->len, body_len);
-	return TRUE;
-
-fail:
-	/* Reverse order of creation: -H first, so that there is never an
-	 * envelope without its data. */
-	if (h_made)
-		unlink(h_path);
-	unlink(d_path);
-	if (fd >= 0)
-		close(fd);
-	/* best effort: the failure is reported either way */
-	mm_fs_fsync_dir(dir, NULL);
-fail_early:
-	make_temporary(error);
+	g_propagate_error(error, item.error);
 	return FALSE;
 }
 

@@ -32,8 +32,9 @@ typedef struct _MmSpoolLock MmSpoolLock;
 char *mm_spool_new_uid(void);
 
 /* Writes a new message @msg (uid, envelope, headers, body; body must
- * not be NULL): -D with O_EXCL, fsync; -H under a temporary name,
- * fsync, rename, fsync of input/. Creates spool_dir/input when missing.
+ * not be NULL): -D with O_EXCL and -H under a temporary name, both
+ * fsynced, then the rename of -H and an fsync of input/ (the batch of
+ * one of mm_spool_write_batch()). Creates spool_dir/input when missing.
  * On failure nothing of the message is left in the spool, and the error
  * is MM_ERROR_TEMPORARY (whatever the cause: the message was not
  * accepted and may be offered again), or MM_ERROR_PARSE when @msg holds
@@ -46,6 +47,25 @@ gboolean mm_spool_write(const char *spool_dir, const MmMessage *msg, GError **er
  * can pick it up before the caller has tried to deliver it. */
 gboolean mm_spool_write_locked(const char *spool_dir, const MmMessage *msg, MmSpoolLock **lock,
                                GError **error);
+
+/* One message of mm_spool_write_batch(). */
+typedef struct {
+	const MmMessage *msg; /* in: as for mm_spool_write(); borrowed */
+	gboolean want_lock;   /* in: return its lock, as mm_spool_write_locked() */
+	MmSpoolLock *lock;    /* out: with want_lock, the lock when committed */
+	GError *error;        /* out: NULL when committed, else why not (errors
+	                       * as mm_spool_write()); the caller frees it */
+} MmSpoolBatchItem;
+
+/* Writes the @n messages of @items together, each as mm_spool_write()
+ * would, but with their disk waits shared: all files are written and
+ * their write-back started, then each is fsynced (the journal commit
+ * of the first carries the others), then the -H files are renamed into
+ * place and input/ is fsynced once for all. A message that fails is
+ * removed again and fails alone; when the shared fsync of input/
+ * fails, every message of the batch fails. Returns how many were
+ * committed. */
+guint mm_spool_write_batch(const char *spool_dir, MmSpoolBatchItem *items, guint n);
 
 /* Replaces the -H file of an existing message (recipient states, TW:)
  * atomically: temporary file, fsync, rename, fsync of the directory.

@@ -2,8 +2,13 @@
  *
  * server.c owns the SMTP connections: sockets, TLS sessions, buffers
  * and timers. It never interprets a byte of input: that is session.c.
- * No callback blocks, except the commit of an accepted message (the
- * spool's fsync), which must finish before the 250 anyway.
+ * No callback blocks. Accepted messages are committed in groups: the
+ * messages whose DATA ended in the same main loop iteration, or while
+ * the worker threads were busy, are written to the spool together by
+ * a worker thread (mm_spool_write_batch(): their fsyncs
+ * share the journal commits, one fsync of the directory for all), and
+ * each session gets its 250 (or 452) when its group is on disk. The
+ * main loop meanwhile goes on reading the other sessions.
  *
  * The client's name comes from GResolver, asynchronously, in the
  * server's main context. The server gets its resolver only when the
@@ -25,9 +30,18 @@
 #include "base/error.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "queue/spool.h"
 #include "smtp/server.h"
 
 #define READ_CHUNK 4096
+/* Batches written at the same time. More than one, because creating a
+ * file costs time in the file system (ext4 without a journal searches
+ * its inode bitmap past every inode freed in the last minute) that one
+ * thread would serialise; with a journal their fsyncs still meet in
+ * the same commits. tests/bench/README has the figures. */
+#define COMMIT_THREADS 4
+
+typedef struct _Batch Batch;
 
 struct _MmSmtpServer {
 	MmSmtpServerConfig cfg;
@@ -35,14 +49,35 @@ struct _MmSmtpServer {
 	GHashTable *conns;        /* Conn* set */
 	GHashTable *per_address;  /* address text -> count */
 	guint counter;
+	int pid;                  /* for session ids: the process serving them */
 	gboolean stopping;
 	guint grace_id;
 	GSourceFunc done;
 	gpointer done_data;
 	GResolver *resolver;      /* NULL until the first lookup */
+	GPtrArray *commit_queue;  /* Commit*, for the next batch */
+	GPtrArray *batches;       /* Batch*, being written */
+	GThreadPool *committer;   /* made at the first batch */
+	GMutex batch_lock;        /* the batches' done_source */
+	guint commit_idle_id;
 };
 
 typedef struct _Conn Conn;
+
+/* A message on its way to the spool, and the connection that waits for
+ * it (NULL once that is gone: the message is committed all the same). */
+typedef struct {
+	Conn *c;
+	MmMessage *msg;
+} Commit;
+
+/* The messages the worker writes together. */
+struct _Batch {
+	MmSmtpServer *srv;
+	GPtrArray *commits;       /* Commit* */
+	MmSpoolBatchItem *items;  /* one per commit, filled by the worker */
+	GSource *done_source;     /* attached by the worker when it is done */
+};
 
 /* One client's name lookup. The resolver's callbacks own it; a
  * connection that is done with it first only cuts it loose (c = NULL)
@@ -70,16 +105,62 @@ struct _Conn {
 	MmTlsStatus tls_want;     /* during the handshake: what it waits for */
 	GByteArray *out;          /* replies not yet written */
 	gsize out_pos;
-	guint watch_id;
+	GSource *watch;           /* the socket, for the whole connection */
+	gpointer watch_tag;
 	GIOCondition watch_cond;
 	guint timer_id;
 	guint delay_id;           /* after a failed AUTH: neither read nor write */
 	guint greet_id;
 	gboolean closing;         /* write what is left, then close */
+	Commit *commit;           /* its message waits in a batch */
 };
 
 static void conn_update(Conn *c);
 static void conn_close(Conn *c);
+static gboolean on_io(int fd, GIOCondition cond, gpointer data);
+
+/* The socket's source lives as long as the connection and only the
+ * events it waits for change: adding and removing a descriptor to the
+ * main context wakes its poll each time, and re-making the source at
+ * every event cost some twenty wake-ups per message. */
+typedef struct {
+	GSource source;
+	Conn *c;
+} ConnSource;
+
+static gboolean
+conn_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	ConnSource *cs = (ConnSource *)source;
+	Conn *c = cs->c;
+
+	/* on_io may close the connection, and with it this source */
+	on_io(c->fd, g_source_query_unix_fd(source, c->watch_tag), c);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs conn_source_funcs = { .dispatch = conn_source_dispatch };
+
+/* Waits for @cond on the connection's socket (0: for nothing). */
+static void
+conn_watch(Conn *c, GIOCondition cond)
+{
+	if (c->watch == NULL) {
+		if (cond == 0)
+			return;
+		c->watch = g_source_new(&conn_source_funcs, sizeof(ConnSource));
+		((ConnSource *)c->watch)->c = c;
+		/* A blocked source's descriptor leaves the poll set during its
+		 * dispatch and comes back after it, two more wake-ups per
+		 * event; on_io never iterates the context itself. */
+		g_source_set_can_recurse(c->watch, TRUE);
+		c->watch_tag = g_source_add_unix_fd(c->watch, c->fd, cond);
+		g_source_attach(c->watch, c->srv->cfg.context);
+	} else if (cond != c->watch_cond) {
+		g_source_modify_unix_fd(c->watch, c->watch_tag, cond);
+	}
+	c->watch_cond = cond;
+}
 
 /* Sources go to the server's context: the daemon's SMTP child runs its
  * own, apart from whatever its parent left in the default one. */
@@ -178,7 +259,7 @@ conn_take_output(Conn *c)
 		c->closing = TRUE;
 	/* after a failed AUTH: the answer waits, and so does the input */
 	if (delay > 0 && c->delay_id == 0) {
-		clear_source(c->srv, &c->watch_id);
+		conn_watch(c, 0);
 		c->delay_id = add_timeout_ms(c->srv, delay, on_delay_over, c);
 	}
 }
@@ -306,7 +387,7 @@ conn_read(Conn *c)
 		gsize got = 0;
 
 		if (c->closing || c->delay_id || mm_smtp_session_want_starttls(c->session) ||
-		    mm_smtp_session_want_name(c->session) || c->out->len >= MM_SMTP_OUTPUT_MAX)
+		    mm_smtp_session_paused(c->session) || c->out->len >= MM_SMTP_OUTPUT_MAX)
 			return TRUE;
 		if (c->tls) {
 			g_autoptr(GError) error = NULL;
@@ -347,7 +428,6 @@ on_io(int fd, GIOCondition cond, gpointer data)
 
 	MmSmtpServer *srv = c->srv;
 
-	c->watch_id = 0;
 	if (c->handshaking) {
 		continue_handshake(c);
 		if (g_hash_table_contains(srv->conns, c))
@@ -402,7 +482,7 @@ conn_update(Conn *c)
 			conn_update(c);
 			return;
 		}
-		if (!c->closing && c->out->len < MM_SMTP_OUTPUT_MAX && !mm_smtp_session_want_name(c->session))
+		if (!c->closing && c->out->len < MM_SMTP_OUTPUT_MAX && !mm_smtp_session_paused(c->session))
 			cond |= G_IO_IN;
 		/* decrypted data may wait in the TLS session, not the socket */
 		if (c->tls && (cond & G_IO_IN) && mm_tls_pending(c->tls)) {
@@ -415,18 +495,15 @@ conn_update(Conn *c)
 			return;
 		}
 	}
-	if (c->watch_id && c->watch_cond == cond)
-		return;
-	clear_source(c->srv, &c->watch_id);
-	c->watch_cond = cond;
-	if (cond)
-		c->watch_id = add_fd(c->srv, c->fd, cond, on_io, c);
+	conn_watch(c, cond);
 }
 
 static void
 check_done(MmSmtpServer *srv)
 {
-	if (srv->stopping && g_hash_table_size(srv->conns) == 0 && srv->done) {
+	/* a batch in flight is finished first, even if its clients left */
+	if (srv->stopping && g_hash_table_size(srv->conns) == 0 && srv->done && srv->batches->len == 0 &&
+	    srv->commit_queue->len == 0) {
 		GSourceFunc done = srv->done;
 		srv->done = NULL;
 		clear_source(srv, &srv->grace_id);
@@ -473,8 +550,13 @@ conn_log_connect(Conn *c)
 static void
 conn_free(Conn *c)
 {
+	if (c->commit)
+		c->commit->c = NULL;
 	conn_drop_lookup(c);
-	clear_source(c->srv, &c->watch_id);
+	if (c->watch) {
+		g_source_destroy(c->watch);
+		g_clear_pointer(&c->watch, g_source_unref);
+	}
 	clear_source(c->srv, &c->timer_id);
 	clear_source(c->srv, &c->delay_id);
 	clear_source(c->srv, &c->greet_id);
@@ -648,6 +730,175 @@ refuse(int fd, const char *line)
 	close(fd);
 }
 
+/* ---- group commit -------------------------------------------------- */
+
+static void batch_start(MmSmtpServer *srv);
+
+static void
+commit_free(Commit *cm)
+{
+	mm_message_free(cm->msg);
+	g_free(cm);
+}
+
+static void
+batch_free(Batch *b)
+{
+	for (guint i = 0; i < b->commits->len; i++) {
+		mm_spool_unlock(b->items[i].lock);
+		g_clear_error(&b->items[i].error);
+	}
+	g_ptr_array_unref(b->commits);
+	g_free(b->items);
+	if (b->done_source)
+		g_source_unref(b->done_source);
+	g_free(b);
+}
+
+/* Answers each session of @b, and starts the next batch with what
+ * came in meanwhile. */
+static gboolean
+on_batch_done(gpointer data)
+{
+	Batch *b = data;
+	MmSmtpServer *srv = b->srv;
+
+	g_ptr_array_remove_fast(srv->batches, b);
+	for (guint i = 0; i < b->commits->len; i++) {
+		Commit *cm = b->commits->pdata[i];
+		Conn *c = cm->c;
+
+		if (!c) {
+			if (b->items[i].error == NULL)
+				mm_log(LOG_NOTICE, "%s: queued after the client left", cm->msg->uid);
+			continue;
+		}
+		c->commit = NULL;
+		mm_smtp_session_commit_done(c->session, cm->msg, b->items[i].error);
+		if (srv->stopping && !mm_smtp_session_in_transaction(c->session))
+			mm_smtp_session_abort(c->session, "4.3.2", "service shutting down");
+		conn_take_output(c);
+		conn_restart_timer(c);
+		conn_update(c);
+	}
+	batch_free(b);
+	if (srv->commit_queue->len > 0 && srv->batches->len < COMMIT_THREADS)
+		batch_start(srv);
+	check_done(srv);
+	return G_SOURCE_REMOVE;
+}
+
+/* In the worker thread: writes the batch, then wakes the main loop. */
+static void
+batch_write(gpointer data, gpointer user_data)
+{
+	Batch *b = data;
+	MmSmtpServer *srv = user_data;
+	GSource *src;
+
+	mm_spool_write_batch(srv->cfg.conf->spool_dir, b->items, b->commits->len);
+	src = g_idle_source_new();
+	g_source_set_priority(src, G_PRIORITY_DEFAULT);
+	g_source_set_callback(src, on_batch_done, b, NULL);
+	g_mutex_lock(&srv->batch_lock);
+	b->done_source = src;
+	g_source_attach(src, srv->cfg.context);
+	g_mutex_unlock(&srv->batch_lock);
+}
+
+static void
+batch_start(MmSmtpServer *srv)
+{
+	Batch *b = g_new0(Batch, 1);
+	g_autoptr(GError) error = NULL;
+
+	b->srv = srv;
+	b->commits = g_steal_pointer(&srv->commit_queue);
+	g_ptr_array_set_free_func(b->commits, (GDestroyNotify)commit_free);
+	srv->commit_queue = g_ptr_array_new();
+	b->items = g_new0(MmSpoolBatchItem, b->commits->len);
+	for (guint i = 0; i < b->commits->len; i++)
+		b->items[i].msg = ((Commit *)b->commits->pdata[i])->msg;
+	g_ptr_array_add(srv->batches, b);
+	/* Made at the first message, not before: in the daemon that is in
+	 * the SMTP child, after the fork. */
+	if (!srv->committer)
+		srv->committer = g_thread_pool_new(batch_write, srv, COMMIT_THREADS, FALSE, &error);
+	if (!srv->committer || !g_thread_pool_push(srv->committer, b, &error)) {
+		mm_log(LOG_WARNING, "smtp: no commit thread, writing in the main loop: %s",
+		       error ? error->message : "?");
+		mm_spool_write_batch(srv->cfg.conf->spool_dir, b->items, b->commits->len);
+		on_batch_done(b);
+	}
+}
+
+static gboolean
+on_commit_idle(gpointer data)
+{
+	MmSmtpServer *srv = data;
+
+	srv->commit_idle_id = 0;
+	if (srv->commit_queue->len > 0 && srv->batches->len < COMMIT_THREADS)
+		batch_start(srv);
+	return G_SOURCE_REMOVE;
+}
+
+/* The session's commit_start: the message joins the next batch, which
+ * starts once the main loop has dealt with what else is ready (other
+ * sessions ending their DATA now join it), or when the batch being
+ * written is done. */
+static void
+conn_commit_start(MmSmtpSession *session, MmMessage *msg, gpointer data)
+{
+	Conn *c = data;
+	MmSmtpServer *srv = c->srv;
+	Commit *cm = g_new0(Commit, 1);
+
+	cm->c = c;
+	cm->msg = msg;
+	c->commit = cm;
+	g_ptr_array_add(srv->commit_queue, cm);
+	if (srv->batches->len < COMMIT_THREADS && !srv->commit_idle_id) {
+		GSource *src = g_idle_source_new();
+
+		g_source_set_priority(src, G_PRIORITY_DEFAULT);
+		srv->commit_idle_id = attach(srv, src, on_commit_idle, srv);
+	}
+}
+
+/* The session's on_queued, with the connection as its data. */
+static void
+conn_on_queued(const char *uid, gpointer data)
+{
+	Conn *c = data;
+
+	if (c->srv->cfg.on_queued)
+		c->srv->cfg.on_queued(uid, c->srv->cfg.user_data);
+}
+
+/* Waits for the batch being written (server teardown) and forgets it:
+ * its messages are on disk or not, their sessions are gone. */
+static void
+committer_stop(MmSmtpServer *srv)
+{
+	clear_source(srv, &srv->commit_idle_id);
+	if (srv->committer)
+		g_thread_pool_free(g_steal_pointer(&srv->committer), FALSE, TRUE);
+	for (guint i = 0; i < srv->batches->len; i++) {
+		Batch *b = srv->batches->pdata[i];
+
+		g_mutex_lock(&srv->batch_lock);
+		if (b->done_source)
+			g_source_destroy(b->done_source);
+		g_mutex_unlock(&srv->batch_lock);
+		batch_free(b);
+	}
+	g_clear_pointer(&srv->batches, g_ptr_array_unref);
+	/* not written: their clients had no 250 */
+	g_ptr_array_set_free_func(srv->commit_queue, (GDestroyNotify)commit_free);
+	g_clear_pointer(&srv->commit_queue, g_ptr_array_unref);
+}
+
 void
 mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 {
@@ -659,8 +910,8 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 		.conf = conf,
 		.secrets = srv->cfg.secrets,
 		.tls_offered = srv->cfg.tls_creds != NULL,
-		.on_queued = srv->cfg.on_queued,
-		.user_data = srv->cfg.user_data,
+		.commit_start = conn_commit_start,
+		.on_queued = conn_on_queued,
 	};
 	g_autofree char *id = NULL;
 	g_autoptr(GInetAddress) inet = address ? g_inet_address_new_from_string(address) : NULL;
@@ -691,7 +942,7 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 	}
 	g_hash_table_insert(srv->per_address, g_strdup(address), GUINT_TO_POINTER(per + 1));
 
-	id = g_strdup_printf("smtp%d.%u", (int)getpid(), ++srv->counter);
+	id = g_strdup_printf("smtp%d.%u", srv->pid, ++srv->counter);
 	scfg.id = id;
 	peer.address = address;
 	peer.loopback = loopback;
@@ -704,6 +955,7 @@ mm_smtp_server_add_connection(MmSmtpServer *srv, int fd)
 	c->address = g_steal_pointer(&address);
 	c->may_relay = peer.may_relay;
 	c->out = g_byte_array_new();
+	scfg.user_data = c;
 	c->session = mm_smtp_session_new(&scfg, &peer);
 	g_hash_table_add(srv->conns, c);
 	/* the connect line waits for the name, which rarely takes long */
@@ -744,9 +996,13 @@ mm_smtp_server_new(const MmSmtpServerConfig *cfg)
 	MmSmtpServer *srv = g_new0(MmSmtpServer, 1);
 
 	srv->cfg = *cfg;
+	srv->pid = (int)getpid();
 	srv->listen_ids = g_ptr_array_new();
 	srv->conns = g_hash_table_new(NULL, NULL);
 	srv->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	srv->commit_queue = g_ptr_array_new();
+	srv->batches = g_ptr_array_new();
+	g_mutex_init(&srv->batch_lock);
 	return srv;
 }
 
@@ -830,6 +1086,8 @@ mm_smtp_server_free(MmSmtpServer *srv)
 		conn_close(c);
 	}
 	clear_source(srv, &srv->grace_id);
+	committer_stop(srv);
+	g_mutex_clear(&srv->batch_lock);
 	g_ptr_array_unref(srv->listen_ids);
 	g_hash_table_unref(srv->conns);
 	g_hash_table_unref(srv->per_address);

@@ -14,6 +14,11 @@
  * answer waits for it, for at most MM_SMTP_CLIENT_NAME_MS; without a
  * confirmed name, Received: says "unknown".
  *
+ * Accepted messages are committed in groups: worker threads write the
+ * messages of sessions that end their DATA together with one
+ * mm_spool_write_batch(), and each session's 250 waits for its batch
+ * to be on disk, while the main loop serves the others.
+ *
  * mm_smtp_server_run_stdio() is the same for one session on standard
  * input and output (-bs), blocking, in the calling process.
  */

@@ -20,4 +20,5 @@ TESTS += \
 	tests/integration/smtpd-limits.sh \
 	tests/integration/smtpd-early-talker.sh \
 	tests/integration/smtpd-rdns.sh \
-	tests/integration/smtpd-disk-full.sh
+	tests/integration/smtpd-disk-full.sh \
+	tests/integration/smtpd-group-commit.sh

@@ -73,6 +73,8 @@ struct _MmSmtpSession {
 	char *peer_name;
 	gboolean name_pending;  /* the caller still looks the name up */
 	gboolean waiting_name;  /* a complete message waits for the name */
+	gboolean waiting_commit; /* its message is being committed (commit_start) */
+	gint64 commit_size;     /* of that message, for the log */
 	GByteArray *held;       /* input that came while it waits */
 	gboolean loopback;
 	gboolean may_relay;
@@ -279,7 +281,7 @@ mm_smtp_session_waiting_for(const MmSmtpSession *s)
 gboolean
 mm_smtp_session_in_transaction(const MmSmtpSession *s)
 {
-	return s->state == ST_MAIL || s->state == ST_DATA || s->waiting_name;
+	return s->state == ST_MAIL || s->state == ST_DATA || s->waiting_name || s->waiting_commit;
 }
 
 void
@@ -954,8 +956,31 @@ refuse_text(MmSmtpSession *s, guint bad)
 		reply(s, 554, "5.6.1", "message refused: 8-bit text without BODY=8BITMIME");
 }
 
-/* Commits the complete, well-formed message of the transaction and
- * answers it. */
+/* Answers the commit of @msg: 250, or why not (@error). */
+static void
+answer_commit(MmSmtpSession *s, const MmMessage *msg, const GError *error)
+{
+	g_autofree char *sender = NULL;
+
+	if (error) {
+		mm_log(LOG_ERR, "%s: message not queued: %s", s->id, error->message);
+		if (mm_error_is_temporary(error))
+			reply(s, 452, "4.3.1", "insufficient system storage, try again later");
+		else
+			reply(s, 554, "5.6.0", "message refused: %s", error->message);
+		return;
+	}
+	sender = mm_address_to_string(msg->return_path);
+	mm_log(LOG_INFO, "%s: %s queued from=<%s> rcpts=%u size=%" G_GINT64_FORMAT " client=%s%s%s", s->id,
+	       msg->uid, sender, msg->rcpts->len, s->commit_size, s->peer_address ? s->peer_address : "stdin",
+	       s->auth_user ? " user=" : "", s->auth_user ? s->auth_user : "");
+	reply(s, 250, "2.0.0", "OK id=%s", msg->uid);
+	if (s->cfg.on_queued)
+		s->cfg.on_queued(msg->uid, s->cfg.user_data);
+}
+
+/* Commits the complete, well-formed message of the transaction (or
+ * hands it to commit_start) and answers it. */
 static void
 commit_tx(MmSmtpSession *s)
 {
@@ -977,7 +1002,6 @@ commit_tx(MmSmtpSession *s)
 	};
 	MmSmtpCommitFunc commit = s->cfg.commit ? s->cfg.commit : default_commit;
 	gpointer commit_data = s->cfg.commit ? s->cfg.user_data : (gpointer)s->cfg.conf;
-	g_autofree char *sender = NULL;
 
 	msg->return_path = mm_address_copy(tx->sender);
 	for (guint i = 0; i < tx->rcpts->len; i++)
@@ -991,23 +1015,16 @@ commit_tx(MmSmtpSession *s)
 		reset_tx(s);
 		return;
 	}
-	if (!commit(msg, commit_data, &error)) {
-		mm_log(LOG_ERR, "%s: message not queued: %s", s->id, error->message);
-		if (mm_error_is_temporary(error))
-			reply(s, 452, "4.3.1", "insufficient system storage, try again later");
-		else
-			reply(s, 554, "5.6.0", "message refused: %s", error->message);
-		reset_tx(s);
+	s->commit_size = tx->size;
+	reset_tx(s);
+	if (s->cfg.commit_start) {
+		s->waiting_commit = TRUE;
+		s->cfg.commit_start(s, g_steal_pointer(&msg), s->cfg.user_data);
 		return;
 	}
-	sender = mm_address_to_string(msg->return_path);
-	mm_log(LOG_INFO, "%s: %s queued from=<%s> rcpts=%u size=%" G_GINT64_FORMAT " client=%s%s%s", s->id,
-	       msg->uid, sender, msg->rcpts->len, tx->size, s->peer_address ? s->peer_address : "stdin",
-	       s->auth_user ? " user=" : "", s->auth_user ? s->auth_user : "");
-	reply(s, 250, "2.0.0", "OK id=%s", msg->uid);
-	reset_tx(s);
-	if (s->cfg.on_queued)
-		s->cfg.on_queued(msg->uid, s->cfg.user_data);
+	if (!commit(msg, commit_data, &error) && error == NULL)
+		g_set_error(&error, MM_ERROR, MM_ERROR_TEMPORARY, "not committed");
+	answer_commit(s, msg, error);
 }
 
 static void
@@ -1044,6 +1061,21 @@ mm_smtp_session_set_peer_name(MmSmtpSession *s, const char *name)
 		return;
 	s->waiting_name = FALSE;
 	commit_tx(s);
+	if (s->waiting_commit)
+		return;
+	held = g_steal_pointer(&s->held);
+	if (held)
+		mm_smtp_session_feed(s, (const char *)held->data, held->len);
+}
+
+void
+mm_smtp_session_commit_done(MmSmtpSession *s, const MmMessage *msg, const GError *error)
+{
+	g_autoptr(GByteArray) held = NULL;
+
+	g_return_if_fail(s->waiting_commit);
+	s->waiting_commit = FALSE;
+	answer_commit(s, msg, error);
 	held = g_steal_pointer(&s->held);
 	if (held)
 		mm_smtp_session_feed(s, (const char *)held->data, held->len);
@@ -1055,15 +1087,22 @@ mm_smtp_session_want_name(const MmSmtpSession *s)
 	return s->waiting_name;
 }
 
-/* Input that arrives while the message waits for the client's name:
- * pipelined commands after the final dot (RFC 2920), kept for later. */
+gboolean
+mm_smtp_session_paused(const MmSmtpSession *s)
+{
+	return s->waiting_name || s->waiting_commit;
+}
+
+/* Input that arrives while the message waits for the client's name or
+ * for its commit: pipelined commands after the final dot (RFC 2920),
+ * kept for later. */
 static void
 hold_input(MmSmtpSession *s, const char *data, gsize len)
 {
 	if (!s->held)
 		s->held = g_byte_array_new();
 	if (s->held->len + len > MM_SMTP_HELD_INPUT_MAX) {
-		mm_log(LOG_NOTICE, "%s: too much input while the message waits for the client's name", s->id);
+		mm_log(LOG_NOTICE, "%s: too much input while the message waits", s->id);
 		close_with(s, "4.7.0", "too much pipelined input");
 		return;
 	}
@@ -1185,7 +1224,7 @@ mm_smtp_session_feed(MmSmtpSession *s, const char *data, gsize len)
 		 * used (CVE-2011-0411); after the end nothing at all. */
 		if (s->want_close || s->want_starttls || s->state == ST_CLOSED)
 			return;
-		if (s->waiting_name) {
+		if (s->waiting_name || s->waiting_commit) {
 			hold_input(s, data, len);
 			return;
 		}

@@ -15,7 +15,10 @@
  * with 554 5.5.2 once the real end is seen, and nothing of it is queued.
  *
  * A message is committed to the spool (or handed to the configured
- * commit function) before its 250 is produced. While the caller is
+ * commit function) before its 250 is produced. With a commit_start
+ * function the commit happens later, together with other sessions'
+ * messages (group commit): the session then waits for
+ * mm_smtp_session_commit_done() before it answers or reads on. While the caller is
  * still looking up the client's name, a complete message waits for it
  * (Received: names the client), and so does the input after it.
  */
@@ -42,6 +45,11 @@ typedef struct {
  * default writes it with mm_spool_write() to conf->spool_dir. FALSE
  * with an error: MM_ERROR_TEMPORARY gives 452 4.3.1. */
 typedef gboolean (*MmSmtpCommitFunc)(const MmMessage *msg, gpointer user_data, GError **error);
+/* Hands a complete message over to be committed later (it is the
+ * callee's now); the session waits, neither answering nor acting on
+ * input, until the callee calls mm_smtp_session_commit_done() for it,
+ * never from within this call. */
+typedef void (*MmSmtpCommitStartFunc)(MmSmtpSession *s, MmMessage *msg, gpointer user_data);
 /* Called after a message was committed and its 250 produced. */
 typedef void (*MmSmtpQueuedFunc)(const char *uid, gpointer user_data);
 
@@ -50,8 +58,9 @@ typedef struct {
 	const MmSaslSecrets *secrets; /* borrowed; NULL: AUTH is not offered */
 	gboolean tls_offered;         /* a certificate is configured: STARTTLS is offered */
 	MmSmtpCommitFunc commit;      /* NULL: mm_spool_write() */
+	MmSmtpCommitStartFunc commit_start; /* set: commits go there, not to commit */
 	MmSmtpQueuedFunc on_queued;   /* may be NULL */
-	gpointer user_data;           /* for commit and on_queued */
+	gpointer user_data;           /* for commit, commit_start and on_queued */
 	const char *id;               /* session id for the log, copied; NULL: made up */
 } MmSmtpSessionConfig;
 
@@ -118,6 +127,18 @@ const char *mm_smtp_session_id(const MmSmtpSession *s);
  * for it is committed now (its reply joins the output), and the input
  * held meanwhile is acted on. Copies @name. */
 void mm_smtp_session_set_peer_name(MmSmtpSession *s, const char *name);
+
+/* The commit that commit_start was handed @msg for is over: @error
+ * NULL when the message is in the queue (250), else why not
+ * (MM_ERROR_TEMPORARY gives 452 4.3.1). The reply joins the output,
+ * and the input held meanwhile is acted on. */
+void mm_smtp_session_commit_done(MmSmtpSession *s, const MmMessage *msg, const GError *error);
+
+/* TRUE while the session waits, for the client's name or for the
+ * commit of its message: the caller should read no more input until
+ * that is settled (what it feeds meanwhile is held, up to
+ * MM_SMTP_HELD_INPUT_MAX). */
+gboolean mm_smtp_session_paused(const MmSmtpSession *s);
 
 /* TRUE while a complete message waits for the client's name: the
  * caller should read no more input until mm_smtp_session_set_peer_name()

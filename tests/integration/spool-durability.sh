@@ -2,7 +2,10 @@
 # A message is reported as spooled only after its -D file, its -H file
 # and the spool directory are on disk, the rename of the -H file being
 # the commit; and any failure on the way is a temporary failure that
-# leaves nothing in input/.
+# leaves nothing in input/. Both files are written (and their
+# write-back started) before either is fsynced, so that the two fsyncs
+# share one journal commit; what matters is that both come before the
+# rename, and the rename before the fsync of input/ and the success.
 #
 # tests/unit/spool-tool writes one message with mm_spool_write() and then
 # says "committed" with a write(2) of its own; strace shows the order of
@@ -17,7 +20,7 @@ TOOL="$MM_TOP_BUILDDIR/tests/unit/spool-tool"
 mm_setup
 strace -o /dev/null true 2>/dev/null || mm_skip "strace cannot trace here (ptrace not permitted)"
 
-TRACE_SET='trace=fsync,fdatasync,rename,renameat,renameat2,write'
+TRACE_SET='trace=fsync,fdatasync,rename,renameat,renameat2,write,writev'
 # LeakSanitizer cannot run under ptrace and fails the program at exit;
 # the unit tests check for leaks without strace.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
@@ -54,7 +57,7 @@ dir_sync=$(tail -n "+${rename:-1}" "$T/trace" | grep -n -E "fsync\\([0-9]+<[^>]*
 	head -n 1 | cut -d: -f1)
 [ -n "$dir_sync" ] && dir_sync=$((dir_sync + rename - 1))
 
-before "$d_sync" "$h_sync" "the -D file is fsynced before the -H file is written"
+before "$d_sync" "$rename" "the -D file is fsynced before the rename"
 before "$h_sync" "$rename" "the -H temporary file is fsynced before the rename"
 before "$rename" "$dir_sync" "the rename is followed by an fsync of input/"
 before "$dir_sync" "$commit" "input/ is fsynced before success is reported"
@@ -64,8 +67,8 @@ assert_contains "$(cat "$T/list")" "$uid <= <sender@example.org> size=33" "mailq
 
 # --- faults: a temporary failure, nothing left -------------------------
 # input/ exists now, so the fsyncs are: 1 the -D file, 2 the -H
-# temporary file, 3 input/ after the rename. The writes: 1 and 2 the -D
-# file, 3 the -H temporary file.
+# temporary file, 3 input/ after the rename. The -D file (its id line
+# and the body) is one writev, the -H temporary file the first write.
 check_fault() {
 	label=$1
 	inject=$2
@@ -84,9 +87,8 @@ check_fault() {
 check_fault "fsync EIO everywhere" "fsync:error=EIO"
 check_fault "fsync of -H fails" "fsync:error=EIO:when=2"
 check_fault "fsync of input/ fails after the rename" "fsync:error=EIO:when=3"
-check_fault "ENOSPC writing -D" "write:error=ENOSPC:when=1"
-check_fault "ENOSPC writing the body" "write:error=ENOSPC:when=2"
-check_fault "ENOSPC writing -H" "write:error=ENOSPC:when=3"
+check_fault "ENOSPC writing -D" "writev:error=ENOSPC:when=1"
+check_fault "ENOSPC writing -H" "write:error=ENOSPC:when=1"
 check_fault "rename fails" "rename,renameat,renameat2:error=EIO"
 
 mm_pass

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <time.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -323,9 +325,32 @@ test_date_format(void)
 	g_assert_true(g_regex_match(re, d, 0, NULL));
 }
 
+/* The fields themselves, in UTC (main() sets TZ): a Thursday, a
+ * Sunday (the first day of struct tm's week) and a Tuesday. */
+static void
+test_date_values(void)
+{
+	static const struct {
+		gint64 t;
+		const char *date;
+	} cases[] = {
+		{ 0, "Thu, 1 Jan 1970 00:00:00 +0000" },
+		{ 1699747200, "Sun, 12 Nov 2023 00:00:00 +0000" },
+		{ 1700000000, "Tue, 14 Nov 2023 22:13:20 +0000" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *d = mm_accept_rfc5322_date(cases[i].t);
+		g_assert_cmpstr(d, ==, cases[i].date);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
+	/* the dates of /accept/date-values are UTC */
+	g_setenv("TZ", "UTC", TRUE);
+	tzset();
 	g_test_init(&argc, &argv, NULL);
 	for (gsize i = 0; i < G_N_ELEMENTS(read_cases); i++) {
 		g_autofree char *path = g_strdup_printf("/accept/read/%s", read_cases[i].label);
@@ -342,5 +367,6 @@ main(int argc, char **argv)
 	g_test_add_func("/accept/prepare/no-recipients", test_prepare_no_recipients);
 	g_test_add_func("/accept/prepare/bad-t-header", test_prepare_bad_t_header);
 	g_test_add_func("/accept/date-format", test_date_format);
+	g_test_add_func("/accept/date-values", test_date_values);
 	return g_test_run();
 }

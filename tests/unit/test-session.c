@@ -20,7 +20,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1300,6 +1302,157 @@ test_server_name_client_leaves(Fixture *f, gconstpointer data)
 		;
 }
 
+/* Group commit, as the session sees it: the message is handed over and
+ * nothing is answered until its commit is done; what the client
+ * pipelined after the final dot waits too and is acted on afterwards.
+ * A failed commit is 452 4.3.1 for this session. */
+typedef struct {
+	GPtrArray *msgs; /* MmMessage*, handed over */
+} Handed;
+
+static void
+hand_over(MmSmtpSession *s, MmMessage *msg, gpointer user_data)
+{
+	Handed *h = user_data;
+	g_ptr_array_add(h->msgs, msg);
+}
+
+static void
+test_commit_later(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmConf) conf = load_conf(NULL);
+	Handed h = { .msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free) };
+	MmSmtpPeer peer = peer_of(PEER_OUTSIDE);
+	MmSmtpSessionConfig cfg = {
+		.conf = conf,
+		.commit_start = hand_over,
+		.user_data = &h,
+		.id = "test",
+	};
+	g_autoptr(MmSmtpSession) s = mm_smtp_session_new(&cfg, &peer);
+	g_autoptr(GString) codes = g_string_new(NULL);
+	g_autoptr(GError) full = NULL;
+
+	mm_smtp_session_greet(s);
+	mm_smtp_session_feed(s, EHLO TX MSG TX MSG "QUIT\r\n", strlen(EHLO TX MSG TX MSG "QUIT\r\n"));
+	drain(s, codes, NULL);
+	/* the first message is out, its 250 and the rest wait */
+	g_assert_cmpstr(codes->str, ==, "220 250 250/2.1.0 250/2.1.5 354");
+	g_assert_cmpuint(h.msgs->len, ==, 1);
+	g_assert_true(mm_smtp_session_paused(s));
+	g_assert_false(mm_smtp_session_want_name(s));
+	g_assert_true(mm_smtp_session_in_transaction(s));
+	g_assert_false(mm_smtp_session_want_close(s));
+
+	mm_smtp_session_commit_done(s, h.msgs->pdata[0], NULL);
+	g_string_truncate(codes, 0);
+	drain(s, codes, NULL);
+	/* the second message waits in turn */
+	g_assert_cmpstr(codes->str, ==, "250/2.0.0 250/2.1.0 250/2.1.5 354");
+	g_assert_cmpuint(h.msgs->len, ==, 2);
+	g_assert_true(mm_smtp_session_paused(s));
+
+	mm_error_set_errno(&full, ENOSPC, "writing the spool");
+	mm_smtp_session_commit_done(s, h.msgs->pdata[1], full);
+	g_string_truncate(codes, 0);
+	drain(s, codes, NULL);
+	g_assert_cmpstr(codes->str, ==, "452/4.3.1 221/2.0.0");
+	g_assert_false(mm_smtp_session_paused(s));
+	g_assert_true(mm_smtp_session_want_close(s));
+	g_ptr_array_unref(h.msgs);
+}
+
+/* Three sessions of server.c end their DATA at the same time and are
+ * committed together; the middle one's message is too big for the
+ * file size limit of the process, so its write fails: that session
+ * gets 452, the other two 250, and each 250 names a message that is
+ * in the spool by the time the client reads it. In a subprocess, for
+ * the limit. */
+static void
+test_server_batch(Fixture *f, gconstpointer data)
+{
+	g_autofree char *spool = g_build_filename(f->dir, "spool", NULL);
+	g_autofree char *extra = g_strdup_printf("spool_dir = \"%s\"\n", spool);
+	g_autoptr(MmConf) conf = NULL;
+	g_autoptr(FakeResolver) fake = NULL;
+	g_autoptr(GMainContext) ctx = NULL;
+	g_autoptr(GString) big = NULL;
+	MmSmtpServerConfig cfg = { 0 };
+	MmSmtpServer *srv;
+	Client cl[3];
+	struct rlimit rl = { .rlim_cur = 4096, .rlim_max = RLIM_INFINITY };
+
+	if (!g_test_subprocess()) {
+		g_test_trap_subprocess(NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+		g_test_trap_assert_passed();
+		return;
+	}
+	conf = load_conf(extra);
+	fake = g_object_new(FAKE_TYPE_RESOLVER, NULL);
+	ctx = g_main_context_new();
+	fake->reverse = FAKE_NONE;
+	cfg = (MmSmtpServerConfig){
+		.conf = conf,
+		.on_queued = on_server_queued,
+		.user_data = f,
+		.context = ctx,
+		.resolver = G_RESOLVER(fake),
+	};
+	big = g_string_new(TX "Subject: big\r\n\r\n");
+	for (int i = 0; i < 100; i++)
+		g_string_append(big, "0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+	g_string_append(big, ".\r\n");
+
+	signal(SIGXFSZ, SIG_IGN);
+	g_assert_no_errno(setrlimit(RLIMIT_FSIZE, &rl));
+	g_assert_no_errno(g_mkdir(spool, 0700));
+	srv = mm_smtp_server_new(&cfg);
+	for (int i = 0; i < 3; i++) {
+		int server_fd;
+
+		cl[i] = (Client){ .ctx = ctx, .in = g_string_new(NULL) };
+		cl[i].fd = loopback_pair(&server_fd);
+		cl[i].start = g_get_monotonic_time();
+		mm_smtp_server_add_connection(srv, server_fd);
+		client_expect(&cl[i], "220 ", NULL);
+		client_send(&cl[i], EHLO);
+		client_expect(&cl[i], "250 ", NULL);
+	}
+	/* all three final dots are there before the server reads any */
+	for (int i = 0; i < 3; i++)
+		client_send(&cl[i], i == 1 ? big->str : TX MSG);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *line = NULL;
+
+		client_expect(&cl[i], "250 2.1.0", NULL);
+		client_expect(&cl[i], "250 2.1.5", NULL);
+		client_expect(&cl[i], "354 ", NULL);
+		line = client_reply(&cl[i], NULL);
+		g_test_message("session %d: %s", i, line);
+		if (i == 1) {
+			g_assert_true(g_str_has_prefix(line, "452 4.3.1 "));
+		} else {
+			const char *id = strstr(line, "id=");
+			g_autofree char *h = NULL;
+
+			g_assert_true(g_str_has_prefix(line, "250 2.0.0 "));
+			g_assert_nonnull(id);
+			h = g_strdup_printf("%s/input/%s-H", spool, id + 3);
+			g_assert_true(g_file_test(h, G_FILE_TEST_IS_REGULAR));
+		}
+	}
+	g_assert_cmpuint(f->queued->len, ==, 2);
+	for (int i = 0; i < 3; i++) {
+		close(cl[i].fd);
+		g_string_free(cl[i].in, TRUE);
+	}
+	while (mm_smtp_server_n_sessions(srv) > 0)
+		g_main_context_iteration(ctx, TRUE);
+	mm_smtp_server_free(srv);
+	while (g_main_context_iteration(ctx, FALSE))
+		;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1333,5 +1486,7 @@ main(int argc, char **argv)
 		g_test_add(path, Fixture, &server_name_cases[i], fixture_setup, test_server_name, fixture_teardown);
 	}
 	ADD("/server/name/client-leaves", test_server_name_client_leaves);
+	ADD("/server/group-commit", test_server_batch);
+	ADD("/session/commit-later", test_commit_later);
 	return g_test_run();
 }

@@ -1034,6 +1034,116 @@ test_write_fails(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(names, ==, "");
 }
 
+/* A batch: each message fails or succeeds on its own. The second can
+ * not be written (a line break in a value), the third's id is taken by
+ * a stray -H; the first and the fourth are committed, and the last
+ * hands back its lock. */
+static void
+test_write_batch(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmMessage) m1 = simple_message("1r31eq-1Dz-10");
+	g_autoptr(MmMessage) m2 = simple_message("1r31eq-1Dz-11");
+	g_autoptr(MmMessage) m3 = simple_message("1r31eq-1Dz-12");
+	g_autoptr(MmMessage) m4 = simple_message("1r31eq-1Dz-13");
+	MmSpoolBatchItem items[] = {
+		{ .msg = m1 }, { .msg = m2 }, { .msg = m3 }, { .msg = m4, .want_lock = TRUE },
+	};
+	g_autofree char *names = NULL;
+	g_autofree char *stray = NULL;
+
+	g_free(m2->received_host);
+	m2->received_host = g_strdup("evil\nRT: <x@y.z>");
+	put_file(f, "1r31eq-1Dz-12-H", "junk", -1);
+
+	g_assert_cmpuint(mm_spool_write_batch(f->dir, items, G_N_ELEMENTS(items)), ==, 2);
+	g_assert_no_error(items[0].error);
+	g_assert_null(items[0].lock);
+	g_assert_error(items[1].error, MM_ERROR, MM_ERROR_PARSE);
+	g_assert_error(items[2].error, MM_ERROR, MM_ERROR_TEMPORARY);
+	g_assert_no_error(items[3].error);
+	g_assert_nonnull(items[3].lock);
+	g_assert_cmpstr(mm_spool_lock_uid(items[3].lock), ==, m4->uid);
+	g_assert_true(mm_spool_is_locked(f->dir, m4->uid));
+	g_assert_false(mm_spool_is_locked(f->dir, m1->uid));
+
+	names = input_names(f);
+	g_assert_cmpstr(names, ==, "1r31eq-1Dz-10-D 1r31eq-1Dz-10-H 1r31eq-1Dz-12-H 1r31eq-1Dz-13-D 1r31eq-1Dz-13-H");
+	for (guint i = 0; i < G_N_ELEMENTS(items); i += 3) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(MmMessage) back = mm_spool_read(f->dir, items[i].msg->uid, TRUE, &error);
+
+		g_assert_no_error(error);
+		assert_same_message(items[i].msg, back, TRUE);
+	}
+	/* the stray envelope is not touched */
+	stray = g_build_filename(f->input, "1r31eq-1Dz-12-H", NULL);
+	{
+		g_autofree char *text = NULL;
+
+		g_assert_true(g_file_get_contents(stray, &text, NULL, NULL));
+		g_assert_cmpstr(text, ==, "junk");
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+		mm_spool_unlock(items[i].lock);
+		g_clear_error(&items[i].error);
+	}
+}
+
+/* A write that fails in the middle of a batch (the file size limit
+ * stops the long message's -D) fails that message alone; the ones
+ * before and after it are committed. */
+static void
+test_write_batch_fails_one(Fixture *f, gconstpointer data)
+{
+	pid_t pid = fork();
+	int status;
+	g_autofree char *names = NULL;
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		g_autoptr(MmMessage) small1 = simple_message("1r31eq-1Dz-20");
+		g_autoptr(MmMessage) big = make_8bit_long_lines();
+		g_autoptr(MmMessage) small2 = simple_message("1r31eq-1Dz-21");
+		MmSpoolBatchItem items[] = { { .msg = small1 }, { .msg = big }, { .msg = small2 } };
+		struct rlimit rl = { .rlim_cur = 4096, .rlim_max = RLIM_INFINITY };
+		guint n;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(3);
+		n = mm_spool_write_batch(f->dir, items, G_N_ELEMENTS(items));
+		if (n != 2 || items[0].error || items[2].error)
+			_exit(1);
+		_exit(g_error_matches(items[1].error, MM_ERROR, MM_ERROR_TEMPORARY) ? 0 : 2);
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	names = input_names(f);
+	g_assert_cmpstr(names, ==, "1r31eq-1Dz-20-D 1r31eq-1Dz-20-H 1r31eq-1Dz-21-D 1r31eq-1Dz-21-H");
+}
+
+/* When input/ cannot be used, every message of the batch fails
+ * temporarily. */
+static void
+test_write_batch_no_input(void)
+{
+	g_autofree char *dir = mm_test_make_dir("test-spool");
+	g_autofree char *input = g_build_filename(dir, "input", NULL);
+	g_autoptr(MmMessage) m1 = simple_message("1r31eq-1Dz-30");
+	g_autoptr(MmMessage) m2 = simple_message("1r31eq-1Dz-31");
+	MmSpoolBatchItem items[] = { { .msg = m1 }, { .msg = m2, .want_lock = TRUE } };
+
+	g_assert_true(g_file_set_contents(input, "not a directory", -1, NULL));
+	g_assert_cmpuint(mm_spool_write_batch(dir, items, G_N_ELEMENTS(items)), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+		g_assert_error(items[i].error, MM_ERROR, MM_ERROR_TEMPORARY);
+		g_assert_null(items[i].lock);
+		g_clear_error(&items[i].error);
+	}
+	mm_test_remove_tree(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* Locks                                                               */
 
@@ -1344,6 +1454,11 @@ main(int argc, char **argv)
 	g_test_add_func("/spool/write/makes-input-dir", test_write_makes_input);
 	g_test_add("/spool/write/fails-temporarily", Fixture, NULL, fixture_setup, test_write_fails,
 	           fixture_teardown);
+	g_test_add("/spool/write/batch", Fixture, NULL, fixture_setup, test_write_batch,
+	           fixture_teardown);
+	g_test_add("/spool/write/batch-fails-one", Fixture, NULL, fixture_setup,
+	           test_write_batch_fails_one, fixture_teardown);
+	g_test_add_func("/spool/write/batch-no-input", test_write_batch_no_input);
 	g_test_add("/spool/write-header/rewrite", Fixture, NULL, fixture_setup, test_write_header,
 	           fixture_teardown);
 	g_test_add("/spool/remove/basic", Fixture, NULL, fixture_setup, test_remove, fixture_teardown);
