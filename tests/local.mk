@@ -17,3 +17,9 @@ TESTS += \
 	tests/integration/sendmail-return-path.sh \
 	tests/integration/local-background.sh \
 	tests/integration/cli-hostile-caller.sh
+
+# Fault injection: a failed system call at every step of intake and
+# delivery, relays that fail at every step of a transaction.
+dist_noinst_DATA += tests/lib/fault-lib.sh
+TESTS += \
+	tests/integration/fault-sendmail.sh
