@@ -22,4 +22,5 @@ TESTS += \
 # delivery, relays that fail at every step of a transaction.
 dist_noinst_DATA += tests/lib/fault-lib.sh
 TESTS += \
-	tests/integration/fault-sendmail.sh
+	tests/integration/fault-sendmail.sh \
+	tests/integration/fault-local.sh
