@@ -20,7 +20,8 @@ TESTS += \
 
 # Fault injection: a failed system call at every step of intake and
 # delivery, relays that fail at every step of a transaction.
-dist_noinst_DATA += tests/lib/fault-lib.sh
+dist_noinst_DATA += tests/lib/fault-lib.sh tests/lib/fault-relay.py tests/lib/fault-check-relay.py
 TESTS += \
 	tests/integration/fault-sendmail.sh \
-	tests/integration/fault-local.sh
+	tests/integration/fault-local.sh \
+	tests/integration/fault-relay.sh
