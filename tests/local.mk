@@ -24,4 +24,5 @@ dist_noinst_DATA += tests/lib/fault-lib.sh tests/lib/fault-relay.py tests/lib/fa
 TESTS += \
 	tests/integration/fault-sendmail.sh \
 	tests/integration/fault-local.sh \
-	tests/integration/fault-relay.sh
+	tests/integration/fault-relay.sh \
+	tests/integration/fault-limits.sh
