@@ -14,6 +14,8 @@ mm_setup
 FAULT_BODY_END="end of the body"
 printf 'Subject: limits\n\nsome text\nend of the body\n' >"$T/msg"
 crashes=0
+accepted=0
+lost=0
 
 # check_submit WHAT: the sendmail run's outcome ($status, $T/err) and
 # the spool agree; the spool is emptied for the next run
@@ -30,7 +32,11 @@ check_submit() {
 	fault_case "$([ -z "$problems" ] && echo 1)" "$1: spool: $problems"
 	queued=$(ls "$T/spool/input" 2>/dev/null | grep -c -- '-H$')
 	case $status in
-	0) fault_case "$([ "$queued" = 1 ] && echo 1)" "$1: exit 0, $queued queued" ;;
+	0)
+		accepted=$((accepted + 1))
+		[ "$queued" = 1 ] || lost=$((lost + 1))
+		fault_case "$([ "$queued" = 1 ] && echo 1)" "$1: exit 0, $queued queued"
+		;;
 	75)
 		fault_case "$([ "$queued" = 0 ] && echo 1)" "$1: exit 75, $queued queued"
 		fault_case "$(grep -q '^masqmail: ' "$T/err" && echo 1)" "$1: exit 75 without a reason"
@@ -133,5 +139,9 @@ assert_eq "$out" "{}" "a new session afterwards is served"
 crash=$(fault_crashed "$T/log/masqmail.log" "$T/daemon.err")
 assert_eq "$crash" "" "nothing crashed"
 
+missing=0
+for id in $ok; do [ -f "$T/spool/input/$id-H" ] || missing=$((missing + 1)); done
+[ -n "$crash" ] && crashes=$((crashes + 1))
 echo "# $FAULT_CASES cases checked, $crashes crashes"
+fault_counts $((accepted + n_ok + 1)) 0 $((lost + missing)) 0 $crashes
 mm_pass

@@ -23,6 +23,8 @@ delivered=0
 deferred=0
 duplicates=0
 orphans=0
+lost=0
+crashes=0
 
 /usr/bin/python3 -c '
 import sys
@@ -71,6 +73,7 @@ for kind in mbox maildir; do
 			what="$kind $spec when=$n"
 			crash=$(fault_crashed "$T/trace" "$T/err")
 			if [ -n "$crash" ]; then
+				crashes=$((crashes + 1))
 				fault_case 0 "$what: crashed: $crash"
 				continue
 			fi
@@ -105,11 +108,15 @@ for kind in mbox maildir; do
 				duplicates=$((duplicates + 1))
 				echo "# $what: delivered, but still pending in the queue (a duplicate on the next run)"
 				;;
-			*) fault_case 0 "$what: mailbox [$state], pending [$pending]: $(grep "$id" "$T/log/masqmail.log" | tail -n 2)" ;;
+			*)
+				lost=$((lost + 1))
+				fault_case 0 "$what: mailbox [$state], pending [$pending]: $(grep "$id" "$T/log/masqmail.log" | tail -n 2)"
+				;;
 			esac
 		done
 	done
 done
 echo "# $FAULT_CASES cases checked: $delivered delivered, $deferred deferred, $duplicates duplicates, $orphans orphaned -D files"
+fault_counts 0 $delivered $lost $duplicates $crashes
 assert_eq "$([ "$FAULT_CASES" -ge 20 ] && echo yes)" yes "the faults hit ($FAULT_CASES cases)"
 mm_pass

@@ -21,6 +21,7 @@ FAULT_BODY_END="end of the body"
 accepted=0
 refused=0
 crashes=0
+lost=0
 
 round=0
 while [ $round -lt "$ROUNDS" ]; do
@@ -55,6 +56,7 @@ sys.stdout.write("end of the body\n")
 			case "$FAULT_STATUS" in
 			0)
 				accepted=$((accepted + 1))
+				[ "$queued" = 1 ] || lost=$((lost + 1))
 				fault_case "$([ "$queued" = 1 ] && echo 1)" "$what: exit 0 but $queued messages queued"
 				case "$hit" in
 				*/spool/*) fault_case 0 "$what: a fault on a spool file, yet exit 0: $hit" ;;
@@ -90,6 +92,7 @@ sys.stdout.write("end of the body\n")
 	done
 done
 echo "# $FAULT_CASES cases checked: $accepted accepted, $refused refused with 75, $crashes crashes"
+fault_counts $accepted 0 $lost 0 $crashes
 
 assert_eq "$([ "$FAULT_CASES" -ge 20 ] && echo yes)" yes "the faults hit ($FAULT_CASES cases)"
 mm_pass

@@ -146,5 +146,21 @@ for k in seqs:
 for f in sorted(os.listdir(spool)) if os.path.isdir(spool) else []:
     problems.append("left in the spool after the second run: %s" % f)
 
+# The figures tests/stress/faults.sh adds up, one line per case, in
+# the file $FAULT_COUNTS when set: accepted (messages queued), delivered
+# (recipients the relay took), lost (recipients neither delivered nor
+# failed in the end), duplicated (extra copies), crashes (runs ended by
+# a signal).
+counts_file = os.environ.get("FAULT_COUNTS")
+if counts_file:
+    delivered = sum(1 for k in seqs for r in RCPTS if copies.get((k, r), 0) >= 1)
+    lost = sum(1 for k in seqs for r in RCPTS
+               if outcome[(k, r)] != "F" and copies.get((k, r), 0) == 0)
+    dups = sum(max(0, copies.get((k, r), 0) - 1) for k in seqs for r in RCPTS)
+    crashes = sum(1 for s in (s1, s2) if int(s) >= 128)
+    with open(counts_file, "a") as f:
+        f.write("accepted %d delivered %d lost %d duplicated %d crashes %d cases 1\n"
+                % (n, delivered, lost, dups, crashes))
+
 for p in problems:
     print(p)

@@ -21,6 +21,11 @@
 #                           or unknown file, a -D without the body's
 #                           last line $FAULT_BODY_END (when set)
 # fault_case OK WHAT        counts a case, and an assertion when not OK
+# fault_counts ACC DEL LOST DUP CRASH
+#                           adds the scenario's figures (messages
+#                           accepted, delivered, lost, duplicated,
+#                           crashes, and $FAULT_CASES) to the file
+#                           $FAULT_COUNTS when set (tests/stress/faults.sh)
 
 FAULT_CASES=0
 FAULT_BODY_END=""
@@ -77,4 +82,9 @@ fault_case() {
 	fi
 	echo "not ok - $2"
 	MM_FAILED=$((MM_FAILED + 1))
+}
+
+fault_counts() {
+	[ -n "${FAULT_COUNTS:-}" ] || return 0
+	echo "accepted $1 delivered $2 lost $3 duplicated $4 crashes $5 cases $FAULT_CASES" >>"$FAULT_COUNTS"
 }
