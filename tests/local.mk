@@ -25,4 +25,5 @@ TESTS += \
 	tests/integration/fault-sendmail.sh \
 	tests/integration/fault-local.sh \
 	tests/integration/fault-relay.sh \
-	tests/integration/fault-limits.sh
+	tests/integration/fault-limits.sh \
+	tests/integration/fault-smtpd.sh
