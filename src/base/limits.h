@@ -47,6 +47,10 @@
 #define MM_SPOOL_RECIPIENTS_MAX 100000
 /* a spool message id (1.0 ids have 13 characters); ids are file names */
 #define MM_SPOOL_UID_MAX 64
+/* how old a -D file without its -H must be before a queue run removes
+ * it: a writer holds its lock from moments after the create on, so an
+ * hour leaves it no race to lose */
+#define MM_SPOOL_ORPHAN_AGE_SECS (60 * 60)
 /* a spool -D file as a whole, read into memory for delivery */
 #define MM_SPOOL_DATA_MAX (1024L * 1024 * 1024)
 /* one line of a configuration, route or alias file */

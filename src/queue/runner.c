@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "queue/runner.h"
 #include "queue/spool.h"
@@ -73,6 +74,9 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	/* ids sort by the time they were made: oldest first */
 	for (guint i = 0; i < uids->len; i++)
 		run_one(run, spool_dir, uids->pdata[i], stats);
+	/* what a crash, or a directory that could not be synced after a
+	 * message's -H was removed, left behind */
+	mm_spool_remove_orphans(spool_dir, g_get_real_time() / G_USEC_PER_SEC, MM_SPOOL_ORPHAN_AGE_SECS);
 	mm_log(LOG_NOTICE, "queue run finished: %u completed, %u skipped (locked), %u damaged, %u errors",
 	       stats->completed, stats->locked, stats->damaged, stats->errors);
 	return TRUE;

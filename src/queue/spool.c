@@ -1127,3 +1127,47 @@ mm_spool_list_orphans(const char *spool_dir, GError **error)
 	}
 	return sorted_keys(data);
 }
+
+guint
+mm_spool_remove_orphans(const char *spool_dir, gint64 now, gint64 min_age)
+{
+	g_autoptr(GPtrArray) orphans = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = input_dir(spool_dir);
+	guint removed = 0;
+
+	orphans = mm_spool_list_orphans(spool_dir, &error);
+	if (orphans == NULL) {
+		mm_log(LOG_WARNING, "orphaned data files not looked for: %s", error->message);
+		return 0;
+	}
+	for (guint i = 0; i < orphans->len; i++) {
+		const char *uid = g_ptr_array_index(orphans, i);
+		g_autoptr(MmSpoolLock) lock = NULL;
+		g_autoptr(GError) local = NULL;
+		g_autofree char *h_path = entry_path(spool_dir, uid, "-H");
+		g_autofree char *d_path = entry_path(spool_dir, uid, "-D");
+		struct stat st;
+
+		/* locked or gone since the listing: somebody else's */
+		lock = mm_spool_lock(spool_dir, uid, NULL);
+		if (lock == NULL)
+			continue;
+		if (lstat(h_path, &st) == 0 || errno != ENOENT)
+			continue;
+		if (fstat(lock->fd, &st) != 0 || now - (gint64)st.st_mtime < min_age)
+			continue;
+		if (unlink(d_path) != 0) {
+			mm_log(LOG_WARNING, "%s: orphaned data file not removed: unlink: %s", uid,
+			       g_strerror(errno));
+			continue;
+		}
+		if (!mm_fs_fsync_dir(dir, &local))
+			mm_log(LOG_WARNING, "%s: orphaned data file removed, not yet on disk: %s", uid,
+			       local->message);
+		mm_log(LOG_NOTICE, "%s: orphaned data file removed (no header file, size=%lld)", uid,
+		       (long long)st.st_size);
+		removed++;
+	}
+	return removed;
+}

@@ -111,3 +111,12 @@ GPtrArray *mm_spool_list_uids(const char *spool_dir, GError **error);
  * crash while writing or removing leaves behind. Same shape as
  * mm_spool_list_uids(). */
 GPtrArray *mm_spool_list_orphans(const char *spool_dir, GError **error);
+
+/* Removes the orphans (see above) whose data file was last written
+ * more than @min_age seconds before @now, each under its lock and after
+ * checking again that it has no -H: a message that lost its -H when it
+ * was completed and the spool directory could not be synced, or whose
+ * writer crashed. Each removal is logged. Returns how many were
+ * removed; an orphan that cannot be removed now is left for the next
+ * run (logged). */
+guint mm_spool_remove_orphans(const char *spool_dir, gint64 now, gint64 min_age);

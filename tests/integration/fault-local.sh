@@ -8,7 +8,9 @@
 # in the maildir's new/ or tmp/) and the message waits in the queue,
 # whole. A run that delivers and then cannot record it leaves the
 # message pending: the next run delivers it again, counted as a
-# duplicate (printed, allowed: no loss). Nothing crashes.
+# duplicate (printed, allowed: no loss). A run that delivers, removes
+# the -H and cannot sync the directory leaves an orphaned -D: the next
+# queue run removes it once it is an hour old. Nothing crashes.
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 . "$MM_TOP_SRCDIR/tests/lib/fault-lib.sh"
 fault_strace_ok
@@ -81,11 +83,19 @@ for kind in mbox maildir; do
 			if [ "$problems" = "$id-D without its -H" ] && grep -q "$id => " "$T/log/masqmail.log"; then
 				# delivered, the -H removed, and then the
 				# directory could not be synced: the -D stays
-				# as an orphan, never to be delivered again
+				# as an orphan, never to be delivered again; a
+				# queue run removes it once it is an hour old
 				orphans=$((orphans + 1))
 				echo "# $what: delivered, its -D left as an orphan"
-				problems=""
-				rm -f "$T/spool/input/$id-D"
+				touch -d '59 minutes ago' "$T/spool/input/$id-D"
+				mm -q
+				fault_case "$([ -f "$T/spool/input/$id-D" ] && echo 1)" "$what: a young orphan stays"
+				touch -d '61 minutes ago' "$T/spool/input/$id-D"
+				mm -q
+				fault_case "$([ ! -e "$T/spool/input/$id-D" ] && echo 1)" "$what: an old orphan is removed"
+				fault_case "$(grep -q "$id: orphaned data file removed" "$T/log/masqmail.log" && echo 1)" \
+					"$what: the removal is logged"
+				problems=$(fault_spool_problems "$T/spool/input")
 			fi
 			fault_case "$([ -z "$problems" ] && echo 1)" "$what: spool: $problems"
 			if [ $kind = maildir ]; then

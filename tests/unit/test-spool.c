@@ -752,6 +752,42 @@ test_orphan(Fixture *f, gconstpointer data)
 	g_assert_true(has_file(f, "1r31eq-1Dz-00-D"));
 }
 
+/* A queue run removes an orphan once it is old enough, never one that
+ * is locked (being written) or young, never a committed message. */
+static void
+test_orphan_remove(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->input, "1r31eq-1Dz-00-D", NULL);
+	struct stat st;
+	gint64 mtime;
+
+	put_file(f, "1r31eq-1Dz-00-D", GOOD_D, -1);
+	put_file(f, "1r31eq-1Dz-01-D", "1r31eq-1Dz-01\nhi\n", -1);
+	put_file(f, "1r31eq-1Dz-01-H",
+	         "1r31eq-1Dz-01\nMF:<a@example.org>\nRT: <b@example.net>\nPR:local\nDS: 3\n"
+	         "TR: 1700000000\n\nHD:Subject: x\n", -1);
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	mtime = (gint64)st.st_mtime;
+
+	g_assert_cmpuint(mm_spool_remove_orphans(f->dir, mtime + MM_SPOOL_ORPHAN_AGE_SECS - 1,
+	                                         MM_SPOOL_ORPHAN_AGE_SECS), ==, 0);
+	g_assert_true(has_file(f, "1r31eq-1Dz-00-D"));
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(MmSpoolLock) lock = mm_spool_lock(f->dir, "1r31eq-1Dz-00", &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpuint(mm_spool_remove_orphans(f->dir, mtime + MM_SPOOL_ORPHAN_AGE_SECS + 1,
+		                                         MM_SPOOL_ORPHAN_AGE_SECS), ==, 0);
+		g_assert_true(has_file(f, "1r31eq-1Dz-00-D"));
+	}
+	g_assert_cmpuint(mm_spool_remove_orphans(f->dir, mtime + MM_SPOOL_ORPHAN_AGE_SECS + 1,
+	                                         MM_SPOOL_ORPHAN_AGE_SECS), ==, 1);
+	g_assert_false(has_file(f, "1r31eq-1Dz-00-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-D"));
+	g_assert_true(has_file(f, "1r31eq-1Dz-01-H"));
+}
+
 /* Names that are not spool entries are not listed. */
 static void
 test_list_order(Fixture *f, gconstpointer data)
@@ -1138,6 +1174,8 @@ main(int argc, char **argv)
 
 		g_test_add(path, Fixture, &damaged_cases[i], fixture_setup, test_damaged, fixture_teardown);
 	}
+	g_test_add("/spool/damaged/orphan-remove", Fixture, NULL, fixture_setup, test_orphan_remove,
+	           fixture_teardown);
 	g_test_add("/spool/damaged/orphan-D", Fixture, NULL, fixture_setup, test_orphan,
 	           fixture_teardown);
 	g_test_add("/spool/list/order", Fixture, NULL, fixture_setup, test_list_order,
