@@ -31,7 +31,7 @@ for line in open(seqs_file):
 n = len(seqs)
 
 # A reply the client cannot go on after: the session is over.
-breaks = action in ("421", "close", "nocode", "wrongcode", "endless", "long", "binary")
+breaks = action in ("421", "close", "nocode", "wrongcode", "endless", "long", "binary", "dribble")
 code = action if action.isdigit() else None
 permanent = code is not None and code.startswith("5")
 
@@ -48,6 +48,9 @@ def expected(k, rcpt):
         return {"P", "D"} if k > 1 else {"P"}
     if step == "rcpt":
         hit = rcpt == "b@r.example"
+        if action == "wrongcode":
+            # no positive reply: that recipient waits, the others go
+            return {"P"} if hit else {"D"}
         if breaks:
             return {"P"} if k == 1 else {"P", "D"}
         if not hit:

@@ -15,7 +15,8 @@
 # (the reply after the end of the message text).
 # ACTION is a reply code (421, 451, 452, 550, 552, 554: that reply with
 # a fitting enhanced code), close (hang up without a reply), slow (the
-# normal reply, one byte a second), nocode (a line without a code),
+# normal reply, one byte a second), dribble (a reply that never ends,
+# one byte a second), nocode (a line without a code),
 # wrongcode (a code that does not belong there), endless (continuation
 # lines without end), long (a line far beyond any limit) or binary
 # (junk bytes). WHICH says which messages of a connection (1, 2, ...;
@@ -121,11 +122,24 @@ class Session(socketserver.StreamRequestHandler):
         if a == "nocode":
             self.send(b"this line has no reply code\r\n")
         elif a == "wrongcode":
-            self.send(b"354 a code that does not belong here\r\n")
+            # 354 belongs to DATA only
+            wrong = b"250" if step == "data" else b"354"
+            self.send(wrong + b" a code that does not belong here\r\n")
         elif a == "endless":
             try:
                 for i in range(200000):
                     self.send(b"250-and there is more, line %d\r\n" % i)
+            except OSError:
+                pass
+            raise Hangup()
+        elif a == "dribble":
+            # a reply that never ends, one byte a second: only the
+            # client's time limit for the reply ends it
+            try:
+                self.send(b"220-")
+                while True:
+                    time.sleep(1)
+                    self.send(b"x")
             except OSError:
                 pass
             raise Hangup()
