@@ -26,4 +26,5 @@ TESTS += \
 	tests/integration/fault-local.sh \
 	tests/integration/fault-relay.sh \
 	tests/integration/fault-limits.sh \
-	tests/integration/fault-smtpd.sh
+	tests/integration/fault-smtpd.sh \
+	tests/integration/fault-daemon-killed.sh
