@@ -6,7 +6,9 @@
 # stderr), and never crashes. The daemon with 24 descriptors and 30
 # clients at once accepts what it can, refuses or defers the rest with a
 # 4xx reply, queues exactly what it answered with 250, and serves a new
-# session afterwards.
+# session afterwards. Under RLIMIT_AS of 24 to 96 MiB the daemon either
+# does not start, saying why, or queues exactly what it answered with
+# 250.
 . "$MM_TOP_SRCDIR/tests/lib/lib.sh"
 . "$MM_TOP_SRCDIR/tests/lib/fault-lib.sh"
 mm_require_cmd prlimit
@@ -73,8 +75,10 @@ if prlimit --as=$((512 * 1024 * 1024)) "$MASQMAIL" --version >/dev/null 2>&1; th
 		fi
 		check_submit "RLIMIT_AS=${mb}M"
 	done
+	as_ok=1
 else
 	echo "# RLIMIT_AS not checked: the program does not start under a limit of 512M (a sanitizer build)"
+	as_ok=0
 fi
 
 # --- a read-only spool -------------------------------------------------
@@ -144,6 +148,62 @@ assert_eq "$crash" "" "nothing crashed"
 missing=0
 for id in $ok; do [ -f "$T/spool/input/$id-H" ] || missing=$((missing + 1)); done
 [ -n "$crash" ] && crashes=$((crashes + 1))
+# --- the daemon under memory limits --------------------------------
+# It starts or says why it cannot; once serving, what it answers with
+# 250 is queued whole and nothing else.
+if [ $as_ok = 1 ]; then
+	for mb in 24 32 48 96; do
+		rm -rf "$T/spool/input" "$T/run"/* && : >"$T/log/masqmail.log"
+		port=$(mm_free_port)
+		sed -i "s/^listen_addresses = .*/listen_addresses = \"127.0.0.1:$port\"/" "$MM_CONF"
+		sh -c 'exec prlimit --as=$(($3 * 1024 * 1024)) "$0" -C "$1" -bD 2>"$2"' \
+			"$MASQMAIL" "$MM_CONF" "$T/daemon-as.err" $mb &
+		pid=$!
+		if ! mm_wait_for "grep -q 'smtp: serving' '$T/log/masqmail.log' || ! kill -0 $pid 2>/dev/null" 10; then
+			kill $pid
+			mm_fail "RLIMIT_AS=${mb}M: the daemon neither serves nor ends"
+		fi
+		# its SMTP child, for the clean-up in case it outlives it
+		MM_PIDS="$MM_PIDS $(sed -n 's/.*smtp: serving pid=\([0-9]*\) .*/\1/p' "$T/log/masqmail.log")"
+		if ! kill -0 $pid 2>/dev/null; then
+			wait $pid
+			echo "# RLIMIT_AS=${mb}M: the daemon did not start (status $?): $(grep -m 1 -E 'ERROR|masqmail:' "$T/daemon-as.err")"
+			fault_case "$(grep -q -E 'GLib-ERROR|masqmail: ' "$T/daemon-as.err" && echo 1)" \
+				"RLIMIT_AS=${mb}M: the daemon ended without a word: $(head -c 300 "$T/daemon-as.err")"
+			continue
+		fi
+		out=$(/usr/bin/python3 - "$port" <<'EOPY'
+import smtplib, sys
+body = "".join("line %05d of a bigger message, to use some memory\r\n" % i for i in range(4000))
+try:
+    c = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+    c.ehlo("client.test")
+    for i in range(5):
+        c.mail("sender@elsewhere.test")
+        c.rcpt("user@test.example")
+        code, text = c.data("Subject: %d\r\n\r\n%send of the body\r\n" % (i, body))
+        print("%d %s" % (code, text.decode().split("id=")[-1] if code == 250 else ""))
+    c.quit()
+except (smtplib.SMTPException, OSError) as e:
+    print("refused %s" % type(e).__name__)
+EOPY
+)
+		ok=$(printf '%s\n' "$out" | sed -n 's/^250 //p')
+		kill $pid 2>/dev/null
+		wait $pid
+		st=$?
+		echo "# RLIMIT_AS=${mb}M: $(printf '%s\n' "$ok" | grep -c .) of 5 accepted; $(printf '%s\n' "$out" | grep -v '^250' | tr '\n' ' ')"
+		problems=$(fault_spool_problems "$T/spool/input")
+		fault_case "$([ -z "$problems" ] && echo 1)" "RLIMIT_AS=${mb}M: spool: $problems"
+		fault_case "$([ "$(mm_queued_ids | sort | tr '\n' ' ')" = "$(printf '%s\n' "$ok" | grep . | sort | tr '\n' ' ')" ] && echo 1)" \
+			"RLIMIT_AS=${mb}M: queued [$(mm_queued_ids | tr '\n' ' ')], answered 250 [$ok]"
+		crash=$(fault_crashed "$T/daemon-as.err" "$T/log/masqmail.log")
+		fault_case "$([ -z "$crash" ] && echo 1)" "RLIMIT_AS=${mb}M: crashed: $crash"
+		[ -n "$crash" ] && crashes=$((crashes + 1))
+		accepted=$((accepted + $(printf '%s\n' "$ok" | grep -c .)))
+	done
+fi
+
 echo "# $FAULT_CASES cases checked, $crashes crashes"
 fault_counts $((accepted + n_ok + 1)) 0 $((lost + missing)) 0 $crashes
 mm_pass
