@@ -167,7 +167,7 @@ if [ $as_ok = 1 ]; then
 		MM_PIDS="$MM_PIDS $(sed -n 's/.*smtp: serving pid=\([0-9]*\) .*/\1/p' "$T/log/masqmail.log")"
 		if ! kill -0 $pid 2>/dev/null; then
 			wait $pid
-			echo "# RLIMIT_AS=${mb}M: the daemon did not start (status $?): $(grep -m 1 -E 'ERROR|masqmail:' "$T/daemon-as.err")"
+			echo "# RLIMIT_AS=${mb}M: the daemon did not start (status $?): $(grep -m 1 'ERROR' "$T/daemon-as.err" || grep -m 1 'masqmail:' "$T/daemon-as.err")"
 			fault_case "$(grep -q -E 'GLib-ERROR|masqmail: ' "$T/daemon-as.err" && echo 1)" \
 				"RLIMIT_AS=${mb}M: the daemon ended without a word: $(head -c 300 "$T/daemon-as.err")"
 			continue
