@@ -20,6 +20,17 @@ TESTS += \
 	tests/integration/local-background.sh \
 	tests/integration/cli-hostile-caller.sh
 
+# Fault injection: a failed system call at every step of intake and
+# delivery, relays that fail at every step of a transaction.
+dist_noinst_DATA += tests/lib/fault-lib.sh tests/lib/fault-relay.py tests/lib/fault-check-relay.py
+TESTS += \
+	tests/integration/fault-sendmail.sh \
+	tests/integration/fault-local.sh \
+	tests/integration/fault-relay.sh \
+	tests/integration/fault-limits.sh \
+	tests/integration/fault-smtpd.sh \
+	tests/integration/fault-daemon-killed.sh
+
 # Crash consistency and hang-ups under load (tests/stress/ has the long runs)
 dist_noinst_DATA += tests/lib/relay.py tests/stress/stress.py tests/stress/stress-lib.sh
 dist_noinst_SCRIPTS += tests/stress/crash.sh tests/stress/hangup.sh tests/stress/soak.sh
@@ -34,3 +45,4 @@ check-valgrind:
 	MM_VALGRIND=1 $(SHELL) $(top_srcdir)/tests/run
 	$(SHELL) $(top_srcdir)/tests/lib/valgrind-report valgrind
 .PHONY: check-valgrind
+dist_noinst_SCRIPTS += tests/stress/faults.sh

@@ -198,14 +198,15 @@ main(int argc, char **argv)
 	conf = mm_cmd_load_configuration(&opts, &error);
 	if (!conf) {
 		fprintf(stderr, "masqmail: %s\n", error->message);
-		return EX_CONFIG;
+		/* sendmail's callers try again later on EX_TEMPFAIL only */
+		return mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
 	}
 	debug_level = opts.debug_level >= 0 ? opts.debug_level : conf->debug_level;
 	mm_log_set_debug_level(debug_level);
 	if (mode_needs_log(opts.mode) &&
 	    !mm_log_open(conf->use_syslog, conf->log_dir, debug_level, &error)) {
 		fprintf(stderr, "masqmail: %s\n", error->message);
-		return EX_CANTCREAT;
+		return mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
 	if (opts.verbose || (opts.mode == MM_MODE_DAEMON && opts.foreground))
 		mm_log_set_stderr(TRUE);

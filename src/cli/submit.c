@@ -163,7 +163,8 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 {
 	g_autoptr(MmMessage) msg = mm_message_new();
 	g_autoptr(GError) error = NULL;
-	struct passwd *pw = getpwuid(getuid());
+	struct passwd *pw;
+	int pw_errno;
 	g_autofree char *rp = NULL;
 	g_autoptr(MmSpoolLock) lock = NULL;
 	const gboolean queue_only = opts->queue_only || conf->do_queue;
@@ -177,7 +178,16 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 		         (conf->do_save_envelope_to ? MM_ACCEPT_SAVE_ENVELOPE_TO : 0),
 	};
 
+	errno = 0;
+	pw = getpwuid(getuid());
+	pw_errno = errno;
 	if (!pw) {
+		/* an error reading the user database is not "no such user" */
+		if (pw_errno != 0 && pw_errno != ENOENT && pw_errno != ESRCH) {
+			fprintf(stderr, "masqmail: cannot look up uid %u: %s\n", (unsigned)getuid(),
+			        g_strerror(pw_errno));
+			return EX_TEMPFAIL;
+		}
 		fprintf(stderr, "masqmail: who are you? (no user name for uid %u)\n", (unsigned)getuid());
 		return EX_NOUSER;
 	}

@@ -1152,7 +1152,13 @@ mm_conf_parse_file(const MmConfKeyword *table, gsize n_keywords, gpointer target
 	gsize len;
 	g_autoptr(GError) local = NULL;
 	if (!mm_conf_read_file(path, MM_CONF_FILE_MAX, &text, &len, &local)) {
-		conf_error(error, path, 0, "cannot read: %s", local->message);
+		/* a full disk or an I/O error is no mistake in the file:
+		 * the caller may try again later */
+		if (mm_error_is_temporary(local))
+			g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "%s:0: cannot read: %s", path,
+			            local->message);
+		else
+			conf_error(error, path, 0, "cannot read: %s", local->message);
 		return FALSE;
 	}
 	return mm_conf_parse_text(table, n_keywords, target, text, len, path, seen, error);

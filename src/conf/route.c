@@ -257,7 +257,8 @@ mm_route_load(const char *path, GError **error)
 	gsize len;
 
 	if (!mm_conf_read_file(path, MM_CONF_FILE_MAX, &text, &len, &local)) {
-		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG, "%s:0: cannot read: %s", path, local->message);
+		g_set_error(error, MM_ERROR, mm_error_is_temporary(local) ? MM_ERROR_TEMPORARY : MM_ERROR_CONFIG,
+		            "%s:0: cannot read: %s", path, local->message);
 		return NULL;
 	}
 	g_autoptr(MmRoute) route = load_text(text, len, path, error);

@@ -40,6 +40,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -287,7 +288,7 @@ close_parent_fds(Daemon *d)
  * its own main context @ctx: what the parent has in the default one is
  * not the child's business. */
 static void G_GNUC_NORETURN
-smtp_child_main(Daemon *d, int queue_fd, GMainContext *ctx)
+smtp_child_main(Daemon *d, int queue_fd, GMainContext *ctx, pid_t parent)
 {
 	g_autoptr(GError) error = NULL;
 	Child ch = { .listeners = d->listeners, .quiet_fd = -1 };
@@ -309,6 +310,12 @@ smtp_child_main(Daemon *d, int queue_fd, GMainContext *ctx)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* A parent that died (SIGKILL, out of memory) must not leave us
+	 * serving on its port: nobody would deliver what we queue, and a
+	 * new daemon could not listen. SIGUSR1: open sessions are served
+	 * to their end, no new ones taken. */
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0 || getppid() != parent)
+		_exit(EX_OSERR);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
@@ -551,7 +558,7 @@ start_smtp_child(Daemon *d)
 {
 	SmtpChild *sc;
 	int fds[2];
-	pid_t pid;
+	pid_t pid, parent;
 
 	GMainContext *ctx;
 
@@ -567,6 +574,7 @@ start_smtp_child(Daemon *d)
 	 * we fork, and the child, which has no such thread, would wait for
 	 * it forever in g_main_context_new(). */
 	ctx = g_main_context_new();
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		mm_log(LOG_ERR, "smtp: fork: %s", g_strerror(errno));
@@ -578,7 +586,7 @@ start_smtp_child(Daemon *d)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		smtp_child_main(d, fds[1], ctx);
+		smtp_child_main(d, fds[1], ctx, parent);
 	}
 	g_main_context_unref(ctx);
 	close(fds[1]);

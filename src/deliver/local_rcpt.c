@@ -35,15 +35,25 @@ local_user_clear(LocalUser *u)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LocalUser, local_user_clear)
 
-static void
-local_user_lookup(const char *name, LocalUser *out)
+/* Fills @out; FALSE (temporary) when the password database could not
+ * be read, which is no answer: "no such user" would bounce the mail. */
+static gboolean
+local_user_lookup(const char *name, LocalUser *out, GError **error)
 {
-	struct passwd *pw = getpwnam(name);
+	struct passwd *pw;
 
+	errno = 0;
+	pw = getpwnam(name);
 	out->name = g_strdup(name);
 	out->home = pw ? g_strdup(pw->pw_dir) : NULL;
 	out->uid = pw ? pw->pw_uid : (uid_t)-1;
 	out->gid = pw ? pw->pw_gid : (gid_t)-1;
+	if (pw == NULL && errno != 0 && errno != ENOENT && errno != ESRCH) {
+		g_set_error(error, MM_ERROR, MM_ERROR_TEMPORARY, "cannot look up user %s: %s", name,
+		            g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 const char *
@@ -181,7 +191,8 @@ mm_local_rcpt_deliver(const MmConf *conf, const MmMessage *msg, const MmAddress 
 		return FALSE;
 	if (!mm_local_rcpt_method(conf, rcpt->local_part, &method, error))
 		return FALSE;
-	local_user_lookup(rcpt->local_part, &user);
+	if (!local_user_lookup(rcpt->local_part, &user, error))
+		return FALSE;
 	if (!decide_ids(conf, &user, method != MM_LOCAL_METHOD_MDA, &who, &switch_ids, error))
 		return FALSE;
 
@@ -232,7 +243,10 @@ mm_local_rcpt_deliver_pipe(const MmConf *conf, const MmMessage *msg, const char 
 	g_return_val_if_fail(conf != NULL && msg != NULL && pipe != NULL, FALSE);
 
 	/* never root: a pipe from an alias file runs as the mail user */
-	local_user_lookup(MM_USER, &user);
+	if (!local_user_lookup(MM_USER, &user, &local_error)) {
+		g_propagate_prefixed_error(error, g_steal_pointer(&local_error), "pipe %s: ", pipe);
+		return FALSE;
+	}
 	if (geteuid() == 0 && (user.uid == (uid_t)-1 || user.uid == 0)) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
 		            "pipe %s not run: the mail user %s is missing or is root", pipe, MM_USER);
