@@ -107,7 +107,7 @@ if command -v "${CC:-cc}" >/dev/null && pkg-config --exists gio-2.0 libnl-route-
 	for f in glib:glib-2.0: netlink:"glib-2.0 libnl-route-3.0":-DFLOOR_NETLINK \
 		gio:"gio-2.0 libnl-route-3.0":"-DFLOOR_NETLINK -DFLOOR_GIO"; do
 		name=${f%%:*} rest=${f#*:}
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046,SC2086
 		"${CC:-cc}" -O2 ${rest#*:} -o "$T/floor-$name" "$MM_TOP_SRCDIR/tests/bench/memory-floor.c" \
 			$(pkg-config --cflags --libs ${rest%%:*}) || continue
 		echo "# floor, $name: $("$T/floor-$name" | awk '{ print "RSS " $1 " kB, Pss " $2 " kB after the fork (" $3 " kB before)" }')"
