@@ -4,13 +4,13 @@
  * against: a process that maps what masqmail's daemon maps and does
  * nothing but wait in a GLib main loop. Built three ways by memory.sh:
  * GLib alone; with a netlink route socket (libnl), as the link watcher
- * has; and with GIO linked and one GSocket made, as the listeners are.
- * It forks once and the child reports, as the daemon started with -bd
- * detaches: the page table entries that the dynamic loader and the
- * libraries' constructors filled do not go to a forked child, which
- * counts only the pages it touches itself. Prints "FORKED_RSS_KB
- * FORKED_PSS_KB START_RSS_KB", the last being the process before the
- * fork. Not part of the suite.
+ * has; and with GIO linked and one GSocket made before the fork, as the
+ * listeners are. It forks once and the child reports, as the daemon
+ * started with -bd detaches: the page table entries that the dynamic
+ * loader and the libraries' constructors filled do not go to a forked
+ * child, which counts only the pages it touches itself. Prints
+ * "FORKED_RSS_KB FORKED_PSS_KB START_RSS_KB", the last being the process
+ * before the fork. Not part of the suite.
  */
 #include <glib.h>
 #include <glib-unix.h>
@@ -64,6 +64,13 @@ main(void)
 	GMainLoop *loop;
 	pid_t pid;
 	int ws;
+#ifdef FLOOR_GIO
+	GSocket *gs = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+	int gs_fd = gs ? g_socket_get_fd(gs) : -1;
+
+	if (gs_fd < 0)
+		return 1;
+#endif
 
 	pid = fork();
 	if (pid < 0)
@@ -80,12 +87,7 @@ main(void)
 	}
 #endif
 #ifdef FLOOR_GIO
-	{
-		GSocket *gs = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-		if (!gs)
-			return 1;
-		g_unix_fd_add(g_socket_get_fd(gs), G_IO_IN, on_fd, NULL);
-	}
+	g_unix_fd_add(gs_fd, G_IO_IN, on_fd, NULL);
 #endif
 	g_timeout_add(500, report, loop);
 	g_main_loop_run(loop);
