@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -99,9 +100,18 @@ write_line(int fd, const char *line, gsize len)
 static void
 emit(int fd, int priority, const char *msg)
 {
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
-	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
-	g_autofree char *line = g_strdup_printf("%s %s[%d]: %s\n", stamp,
+	/* localtime_r() and strftime() rather than GDateTime: the same
+	 * stamp, without GLib's time zone and formatting code, which a
+	 * line logged by the idle daemon would otherwise bring into its
+	 * memory (tests/bench/README, memory) */
+	time_t t = time(NULL);
+	struct tm tm;
+	char stamp[32] = "";
+	g_autofree char *line = NULL;
+
+	if (localtime_r(&t, &tm))
+		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	line = g_strdup_printf("%s %s[%d]: %s\n", stamp,
 	                                        logger.ident ? logger.ident : "masqmail",
 	                                        (int)getpid(), msg);
 	(void)priority;
