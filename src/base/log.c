@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -97,23 +98,50 @@ write_line(int fd, const char *line, gsize len)
 	}
 }
 
+/* The process id for the log lines, asked once per process: a daemon
+ * writes a few lines per message, and getpid(2) is a system call. The
+ * child of a fork() asks again. */
+static gint cached_pid;
+
+static void
+forget_pid(void)
+{
+	g_atomic_int_set(&cached_pid, 0);
+}
+
+static pid_t
+log_pid(void)
+{
+	static gsize registered;
+	gint pid;
+
+	if (g_once_init_enter(&registered)) {
+		pthread_atfork(NULL, NULL, forget_pid);
+		g_once_init_leave(&registered, 1);
+	}
+	pid = g_atomic_int_get(&cached_pid);
+	if (pid == 0) {
+		pid = (gint)getpid();
+		g_atomic_int_set(&cached_pid, pid);
+	}
+	return (pid_t)pid;
+}
+
 static void
 emit(int fd, int priority, const char *msg)
 {
-	/* localtime_r() and strftime() rather than GDateTime: the same
-	 * stamp, without GLib's time zone and formatting code, which a
-	 * line logged by the idle daemon would otherwise bring into its
-	 * memory (tests/bench/README, memory) */
-	time_t t = time(NULL);
+	/* localtime_r() reads the time zone once per process;
+	 * g_date_time_new_now_local() looked at /etc/localtime for every
+	 * line. */
+	time_t now = time(NULL);
 	struct tm tm;
 	char stamp[32] = "";
 	g_autofree char *line = NULL;
 
-	if (localtime_r(&t, &tm))
+	if (localtime_r(&now, &tm) != NULL)
 		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-	line = g_strdup_printf("%s %s[%d]: %s\n", stamp,
-	                                        logger.ident ? logger.ident : "masqmail",
-	                                        (int)getpid(), msg);
+	line = g_strdup_printf("%s %s[%d]: %s\n", stamp, logger.ident ? logger.ident : "masqmail",
+	                       (int)log_pid(), msg);
 	(void)priority;
 	write_line(fd, line, strlen(line));
 }
