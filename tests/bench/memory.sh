@@ -10,6 +10,14 @@
 # figures are sampled; R rounds (default 5). Idle is sampled once the
 # daemon's SMTP child has ended (30 s without a session). Needs root.
 #
+# The daemon is started as conf/masqmail.service starts it: -bd, which
+# detaches (forks) once it is set up. MEMORY_FOREGROUND=1 starts it with
+# -bD instead, which does not fork and so keeps the page table entries
+# of everything its start-up touched (about 2 MB more RSS, no more Pss).
+# The idle daemon's mappings are listed (Rss, Private_Dirty, Anonymous
+# in kB), and, when cc and pkg-config are there, the floor that any
+# process mapping the same libraries has (memory-floor.c).
+#
 #   cd BUILDDIR && SRCDIR/tests/bench/memory.sh [SESSIONS] [RUNS]
 : "${MASQMAIL:=$PWD/masqmail}"
 . "$(dirname "$0")/../lib/lib.sh"
@@ -27,7 +35,15 @@ tree() {
 }
 
 mm_conf "do_queue = true" "smtp_max_sessions = 200" "smtp_max_sessions_per_client = 200"
-mm_daemon
+if [ -n "${MEMORY_FOREGROUND:-}" ]; then
+	mm_daemon
+else
+	MM_PORT=$(mm_free_port)
+	mm_conf "listen_addresses = \"127.0.0.1:$MM_PORT\""
+	"$MASQMAIL" -C "$MM_CONF" -bd 2>"$T/daemon.err" || mm_fail "the daemon did not start: $(cat "$T/daemon.err")"
+	MM_DAEMON_PID=$(cat "$T/run/masqmail.pid")
+	wait_port "$MM_PORT" || mm_fail "the daemon does not listen: $(tail "$T/log/masqmail.log")"
+fi
 pf_setup 25
 postconf -c "$PF_CONF" -e "master_service_disable = qmgr/unix" "in_flow_delay = 0" \
 	"smtpd_client_connection_count_limit = 0" "smtpd_client_connection_rate_limit = 0"
@@ -81,6 +97,22 @@ PY
 mm_wait_for "[ \$(tree '$MM_DAEMON_PID' | wc -l) -eq 1 ]" 45 ||
 	echo "# masqmail's SMTP child did not end within 45 s"
 bench_machine
+echo "# idle daemon pid $MM_DAEMON_PID ($([ -n "${MEMORY_FOREGROUND:-}" ] && echo -bD || echo -bd)), its mappings: Rss Private_Dirty Anonymous (kB)"
+awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6 == "" ? "[anon]" : $6 }
+	/^Rss:/ { r[n] += $2 } /^Private_Dirty:/ { d[n] += $2 } /^Anonymous:/ { a[n] += $2 }
+	END { for (n in r) if (r[n] > 0) printf "#   %6d %6d %6d %s\n", r[n], d[n], a[n], n }' \
+	"/proc/$MM_DAEMON_PID/smaps" | sort -rn -k2
+grep -E '^(RssAnon|RssFile|Threads):' "/proc/$MM_DAEMON_PID/status" | sed 's/^/#   /'
+if command -v "${CC:-cc}" >/dev/null && pkg-config --exists gio-2.0 libnl-route-3.0 2>/dev/null; then
+	for f in glib:glib-2.0: netlink:"glib-2.0 libnl-route-3.0":-DFLOOR_NETLINK \
+		gio:"gio-2.0 libnl-route-3.0":"-DFLOOR_NETLINK -DFLOOR_GIO"; do
+		name=${f%%:*} rest=${f#*:}
+		# shellcheck disable=SC2046,SC2086
+		"${CC:-cc}" -O2 ${rest#*:} -o "$T/floor-$name" "$MM_TOP_SRCDIR/tests/bench/memory-floor.c" \
+			$(pkg-config --cflags --libs ${rest%%:*}) || continue
+		echo "# floor, $name: $("$T/floor-$name" | awk '{ print "RSS " $1 " kB, Pss " $2 " kB after the fork (" $3 " kB before)" }')"
+	done
+fi
 : >"$T/mm.idle"; : >"$T/pf.idle"; : >"$T/mm.load"; : >"$T/pf.load"
 # idle first: Postfix's smtpd processes stay after sessions (max_idle)
 run=0
