@@ -135,6 +135,8 @@ mm_bg() {
 mm_wait_for() {
 	_mm_cond=$1
 	_mm_limit=$(( ${2:-10} * 10 ))
+	# everything takes many times longer under valgrind
+	[ -n "${MM_VALGRIND:-}" ] && _mm_limit=$((_mm_limit * 10))
 	_mm_n=0
 	while ! eval "$_mm_cond"; do
 		_mm_n=$((_mm_n + 1))
