@@ -44,10 +44,11 @@ mm_conf "permanent_routes = \"$T/relay.route\""
 SENDER="$MM_USER@test.example"
 
 checked=0
+export FAULT_CHUNKING
 for mode in $MODES; do
 	case $mode in
-	pipelining) flags="--pipelining --chunking" cases=$CASES ;;
-	*) flags="" cases=$PLAIN_CASES ;;
+	pipelining) flags="--pipelining --chunking" cases=$CASES FAULT_CHUNKING=1 ;;
+	*) flags="" cases=$PLAIN_CASES FAULT_CHUNKING=0 ;;
 	esac
 	for fault in $cases; do
 		rm -rf "$T/spool/input" "$T/relay" "$T/mail"/* && mkdir -p "$T/relay"

@@ -9,6 +9,7 @@
 #
 #   fault-check-relay.py FAULT SEQS LOG1 SPOOL1 LOG SPOOL RELAYDIR S1 S2
 #
+# FAULT_CHUNKING=1 in the environment: the relay offered CHUNKING.
 # FAULT is the relay's --fault; SEQS has "SEQ UID" lines (the X-Seq of
 # each queued message, which is also its place in the connection); LOG1
 # and SPOOL1 are the log and spool input directory after the first run,
@@ -33,6 +34,13 @@ n = len(seqs)
 # A reply the client cannot go on after: the session is over.
 breaks = action in ("421", "close", "nocode", "wrongcode", "endless", "long", "binary", "dribble")
 code = action if action.isdigit() else None
+# With CHUNKING the client sends a message's text in the same write as
+# its RCPTs (BDAT LAST), as RFC 3030 allows. When a RCPT's reply is junk
+# the client cannot read on, so it never sees the relay's 250 for that
+# text, which the relay may already have taken for the other recipients:
+# the same kind of duplicate as a 250 lost on the way.
+junk_at_rcpt = (os.environ.get("FAULT_CHUNKING") == "1" and step == "rcpt"
+                and action in ("nocode", "long", "binary", "endless", "dribble"))
 permanent = code is not None and code.startswith("5")
 
 
@@ -141,7 +149,10 @@ for f in glob.glob(os.path.join(relay_dir, "msg.[0-9]*")):
 for k in seqs:
     for r in RCPTS:
         want = 0 if outcome[(k, r)] == "F" else 1
-        if copies.get((k, r), 0) != want:
+        got = copies.get((k, r), 0)
+        if junk_at_rcpt and want == 1 and got == 2 and outcome[(k, r)] == "P":
+            continue
+        if got != want:
             problems.append("message %d %s: the relay has it %d times, expected %d"
                             % (k, r, copies.get((k, r), 0), want))
 
