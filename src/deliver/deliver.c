@@ -94,8 +94,10 @@ typedef struct {
 	MmMessage *msg;
 	MmDeliverReport *report;
 	gint64 now;
-	gboolean settled;        /* nothing was pending: finished at once */
+	gboolean settled;        /* finished: nothing was pending, or completed */
 	gboolean ok;             /* when settled: what finish() said */
+	GError **error;          /* where its error goes */
+	GPtrArray *notices;      /* Notice*: queued, delivered after the batch */
 	GPtrArray *origins;      /* Origin* */
 	GPtrArray *inputs;       /* MmRecipient*, borrowed */
 	GArray *input_origin;    /* guint: the origin of each input */
@@ -395,7 +397,7 @@ run_worker(MmDeliverRun *run)
  * sessions. */
 static void
 remote_hand_over(MmDeliverRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
-                 const guint *n_rcpts)
+                 const guint *n_rcpts, MmRemoteDoneFunc done, gpointer done_data)
 {
 	MmRemoteWorker *worker;
 	const char *why = NULL;
@@ -407,14 +409,15 @@ remote_hand_over(MmDeliverRun *run, MmMessage *const *msgs, guint n_msgs, MmRemo
 	} else if (!run_wants_worker(run)) {
 		if (run->remote == NULL)
 			run->remote = mm_remote_run_new(run->conf, run->routes);
-		mm_remote_deliver(run->remote, msgs, n_msgs, rcpts, n_rcpts);
+		mm_remote_deliver_notify(run->remote, msgs, n_msgs, rcpts, n_rcpts, done, done_data);
 		return;
 	} else {
 		worker = run_worker(run);
 		if (worker != NULL) {
 			/* a worker that fails is logged and given up by the
 			 * call itself; its recipients come back deferred */
-			mm_remote_worker_deliver_batch(worker, msgs, n_msgs, rcpts, n_rcpts, NULL);
+			mm_remote_worker_deliver_batch(worker, msgs, n_msgs, rcpts, n_rcpts, done, done_data,
+			                               NULL);
 			return;
 		}
 		/* fail closed: never as root instead */
@@ -468,12 +471,40 @@ take_remote_result(Target *t, MmRemoteRcpt *r)
 	mm_remote_rcpt_clear(r);
 }
 
+static gboolean delivery_complete(MmDeliverRun *run, Delivery *d, GError **error);
+
+/* The remote part of a batch while it is handed over. */
+typedef struct {
+	MmDeliverRun *run;
+	GPtrArray *which;  /* Delivery*, those with remote targets */
+	GPtrArray *rcpts;  /* MmRemoteRcpt[], one array per Delivery */
+} Handing;
+
+/* Message @m of the hand-over has its final remote results: its
+ * outcomes, and the rest of its delivery at once, so that what the
+ * relay took is marked before the session goes on. */
+static void
+remote_done(guint m, gpointer data)
+{
+	Handing *h = data;
+	Delivery *d = h->which->pdata[m];
+	MmRemoteRcpt *r = h->rcpts->pdata[m];
+
+	if (d->settled)
+		return;
+	for (guint i = 0; i < d->remote->len; i++)
+		take_remote_result(d->remote->pdata[i], &r[i]);
+	d->ok = delivery_complete(h->run, d, d->error);
+	d->settled = TRUE;
+}
+
 /* The hand-over point for remote recipients: the run's routes take
  * those of all @n messages together (remote.h: the messages that go
- * the same way share a pipelined session) and each target gets its
- * outcome. The client marks a recipient delivered only after the
- * relay's 2xx to that message's end, so DELIVERED here is safe to
- * write as RT:X. */
+ * the same way share a pipelined session); each message gets its
+ * outcomes and is finished (delivery_complete()) as soon as its own
+ * results are final. The client marks a recipient delivered only
+ * after the relay's 2xx to that message's end, so DELIVERED here is
+ * safe to write as RT:X. */
 static void
 deliver_remote(MmDeliverRun *run, Delivery *const *ds, guint n)
 {
@@ -511,14 +542,12 @@ deliver_remote(MmDeliverRun *run, Delivery *const *ds, guint n)
 		g_array_append_val(n_rcpts, targets->len);
 		g_ptr_array_add(which, ds[m]);
 	}
+	Handing h = { run, which, rcpts };
 	remote_hand_over(run, (MmMessage *const *)msgs->pdata, msgs->len, (MmRemoteRcpt *const *)rcpts->pdata,
-	                 (const guint *)n_rcpts->data);
-	for (guint m = 0; m < which->len; m++) {
-		GPtrArray *targets = ((Delivery *)which->pdata[m])->remote;
-		MmRemoteRcpt *r = rcpts->pdata[m];
-		for (guint i = 0; i < targets->len; i++)
-			take_remote_result(targets->pdata[i], &r[i]);
-	}
+	                 (const guint *)n_rcpts->data, remote_done, &h);
+	/* those it did not tell of have their final results now */
+	for (guint m = 0; m < which->len; m++)
+		remote_done(m, &h);
 }
 
 /* How a result went out, for the delivered line: " with METHOD", or
@@ -765,6 +794,8 @@ delivery_free(Delivery *d)
 	g_clear_pointer(&d->globaliases, mm_alias_table_free);
 	g_clear_error(&d->alias_error);
 	g_free(d->before);
+	if (d->notices)
+		g_ptr_array_unref(d->notices);
 	g_free(d);
 }
 
@@ -893,7 +924,7 @@ delivery_complete(MmDeliverRun *run, Delivery *d, GError **error)
 	const gint64 now = d->now;
 	GPtrArray *origins = d->origins, *targets = d->targets;
 	GArray *input_origin = d->input_origin;
-	g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func((GDestroyNotify)notice_free);
+	GPtrArray *notices = d->notices;
 	gboolean hold_failures = FALSE;
 	gboolean told = FALSE;
 	gboolean any_deferred = FALSE;
@@ -1041,7 +1072,8 @@ delivery_complete(MmDeliverRun *run, Delivery *d, GError **error)
 	ok = finish(run, msg, d->before, report, error);
 	if (!ok)
 		g_prefix_error(error, "%s: spool not updated (deliveries will be repeated): ", msg->uid);
-	deliver_notices(run, notices);
+	/* the notices go out after the batch (deliver_notices()): this
+	 * may run while the batch's sessions are busy */
 	return ok;
 }
 
@@ -1064,16 +1096,24 @@ mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDelive
 		ds[i]->msg = msgs[i];
 		ds[i]->report = &reports[i];
 		ds[i]->now = run_now(run);
-		delivery_prepare(run, ds[i], errors != NULL ? &errors[i] : NULL);
+		ds[i]->error = errors != NULL ? &errors[i] : NULL;
+		ds[i]->notices = g_ptr_array_new_with_free_func((GDestroyNotify)notice_free);
+		delivery_prepare(run, ds[i], ds[i]->error);
 		if (!ds[i]->settled)
 			g_ptr_array_add(pending, ds[i]);
 	}
 	deliver_remote(run, (Delivery *const *)pending->pdata, pending->len);
 	for (guint i = 0; i < n; i++) {
-		gboolean ok = ds[i]->settled ? ds[i]->ok
-		                             : delivery_complete(run, ds[i], errors != NULL ? &errors[i] : NULL);
-		if (!ok)
+		if (!ds[i]->settled) {
+			ds[i]->ok = delivery_complete(run, ds[i], ds[i]->error);
+			ds[i]->settled = TRUE;
+		}
+		if (!ds[i]->ok)
 			failed++;
+	}
+	/* the batch's notices, now that its sessions are free */
+	for (guint i = 0; i < n; i++) {
+		deliver_notices(run, ds[i]->notices);
 		delivery_free(ds[i]);
 	}
 	return failed;

@@ -438,6 +438,7 @@ get_conn(MmRemoteRun *run, const MmRoute *route, const char *key, const char *co
 /* One message of the batch in the route at hand. */
 typedef struct {
 	const MmMessage *msg;
+	guint index;             /* in the batch */
 	MmMessage out;           /* the message as it leaves (rewritten) */
 	GPtrArray *headers;      /* owned rewrites, or NULL */
 	MmAddress *return_path;
@@ -491,7 +492,7 @@ set_result(MmRemoteRcpt *r, const MmRoute *route, MmRemoteStatus status, const c
  * new; the job is added to it when it is not its last one already. */
 static GArray *
 group_add(GPtrArray *groups, const char *key, const char *const *hosts, const char *own_host, guint16 port,
-          Job *job)
+          Job *job, guint *groups_of_job)
 {
 	Group *g = NULL;
 	for (guint i = 0; i < groups->len && g == NULL; i++) {
@@ -512,32 +513,154 @@ group_add(GPtrArray *groups, const char *key, const char *const *hosts, const ch
 		g_ptr_array_add(groups, g);
 	}
 	if (g->jobs->len == 0 || g->jobs->pdata[g->jobs->len - 1] != job) {
+		*groups_of_job += 1;
 		g_ptr_array_add(g->jobs, job);
 		g_ptr_array_add(g->idx, g_array_new(FALSE, FALSE, sizeof(guint)));
 	}
 	return g->idx->pdata[g->idx->len - 1];
 }
 
-/* Sends the messages of @g through one session, pipelined behind
- * each other (mm_smtp_client_send_many()). */
-static void
-send_group(MmRemoteRun *run, const MmRoute *route, Group *g)
+/* Per message of a batch: which recipients a last_route took, and
+ * whether the caller was told that its results are final. */
+typedef struct {
+	gboolean *held;
+	gboolean *eligible;
+	MmRouteVerdict *verdicts;
+	const MmAddress **addrs;
+	guint *taken;
+	guint groups;            /* groups of the current route still to answer */
+	gboolean told;
+} Sel;
+
+/* A batch on its way through the routes. */
+typedef struct {
+	MmRemoteRun *run;
+	MmMessage *const *msgs;
+	guint n_msgs;
+	MmRemoteRcpt *const *rcpts;
+	const guint *n_rcpts;
+	Sel *sel;
+	guint route;             /* the index of the route at work */
+	MmRemoteDoneFunc done;
+	gpointer done_data;
+} Batch;
+
+/* Whether a route after the current one takes some recipient of
+ * message @m as things stand. Selection depends only on the message,
+ * the recipients still open and last_route, so this is what the loop
+ * in mm_remote_deliver_notify() will find. */
+static gboolean
+later_route_takes(Batch *b, guint m)
 {
+	const MmMessage *msg = b->msgs[m];
+	MmRemoteRcpt *rc = b->rcpts[m];
+	guint n = b->n_rcpts[m];
+	Sel *s = &b->sel[m];
+
+	for (guint r = b->route + 1; r < b->run->routes->len; r++) {
+		const MmRoute *route = b->run->routes->pdata[r];
+		gboolean any = FALSE;
+		for (guint i = 0; i < n; i++) {
+			s->eligible[i] = !s->held[i] &&
+			                 (rc[i].status == MM_REMOTE_WAITING || rc[i].status == MM_REMOTE_DEFERRED);
+			any = any || s->eligible[i];
+		}
+		if (!any)
+			return FALSE;
+		if (mm_route_select(route, msg->return_path, msg->headers, s->addrs, s->eligible, n,
+		                    b->run->conf->host_name, b->run->conf->caseless_matching, s->verdicts) > 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Tells the caller that message @m has its final results, when no
+ * group of the current route and no later route is left for it. */
+static void
+maybe_done(Batch *b, guint m)
+{
+	Sel *s = &b->sel[m];
+
+	if (b->done == NULL || s->told || s->groups > 0 || later_route_takes(b, m))
+		return;
+	for (guint i = 0; i < b->n_rcpts[m]; i++) {
+		MmRemoteRcpt *rc = &b->rcpts[m][i];
+		if (rc->status == MM_REMOTE_WAITING && rc->reason == NULL)
+			rc->reason = g_strdup("no online route takes it");
+	}
+	s->told = TRUE;
+	b->done(m, b->done_data);
+}
+
+/* What send_group() needs while the client works. */
+typedef struct {
+	Batch *b;
+	const MmRoute *route;
+	Group *g;
+	MmSmtpClientMessage *msgs;
+	const char *peer;
+	gboolean *taken;         /* per job: its results are taken over */
+	Conn *c;
+} Sending;
+
+/* The results of job @j of the group as the client gave them. */
+static void
+take_results(Sending *x, guint j)
+{
+	Job *job = x->g->jobs->pdata[j];
+	GArray *idx = x->g->idx->pdata[j];
+	gboolean carried = FALSE;
+
+	if (x->taken[j])
+		return;
+	x->taken[j] = TRUE;
+	for (guint i = 0; i < idx->len; i++) {
+		MmSmtpRcptResult *res = &x->msgs[j].results[i];
+		MmRemoteStatus st = res->status == MM_SMTP_RCPT_DELIVERED ? MM_REMOTE_DELIVERED
+		                    : res->status == MM_SMTP_RCPT_FAILED  ? MM_REMOTE_FAILED
+		                                                          : MM_REMOTE_DEFERRED;
+		set_result(&job->rcpts[g_array_index(idx, guint, i)], x->route, st, res->reply, x->peer);
+		carried = carried || st == MM_REMOTE_DELIVERED;
+		mm_smtp_rcpt_result_clear(res);
+	}
+	if (carried)
+		x->c->carried++;
+	x->b->sel[job->index].groups--;
+	maybe_done(x->b, job->index);
+}
+
+static void
+on_client_done(guint index, gpointer data)
+{
+	take_results(data, index);
+}
+
+/* Sends the messages of @g through one session, pipelined behind
+ * each other (mm_smtp_client_send_many_notify()); each message is
+ * handed back as soon as its results are final. */
+static void
+send_group(Batch *b, const MmRoute *route, Group *g)
+{
+	MmRemoteRun *run = b->run;
 	Conn *c = get_conn(run, route, g->key, g->hosts, g->port);
 	const char *peer = keep_peer(run, c->peer);
+	guint n_msgs = g->jobs->len;
+
 	if (c->client == NULL) {
-		MmRemoteStatus s = route->connect_error_fail ? MM_REMOTE_FAILED : MM_REMOTE_DEFERRED;
-		for (guint j = 0; j < g->jobs->len; j++) {
+		MmRemoteStatus st = route->connect_error_fail ? MM_REMOTE_FAILED : MM_REMOTE_DEFERRED;
+		for (guint j = 0; j < n_msgs; j++) {
 			Job *job = g->jobs->pdata[j];
 			GArray *idx = g->idx->pdata[j];
 			for (guint i = 0; i < idx->len; i++)
-				set_result(&job->rcpts[g_array_index(idx, guint, i)], route, s, c->failure, peer);
+				set_result(&job->rcpts[g_array_index(idx, guint, i)], route, st, c->failure, peer);
+			b->sel[job->index].groups--;
+			maybe_done(b, job->index);
 		}
 		return;
 	}
 
-	guint n_msgs = g->jobs->len;
 	g_autofree MmSmtpClientMessage *msgs = g_new0(MmSmtpClientMessage, n_msgs);
+	g_autofree gboolean *taken = g_new0(gboolean, n_msgs);
 	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
 	for (guint j = 0; j < n_msgs; j++) {
 		Job *job = g->jobs->pdata[j];
@@ -552,27 +675,20 @@ send_group(MmRemoteRun *run, const MmRoute *route, Group *g)
 		msgs[j].message = job->data;
 		msgs[j].results = g_new0(MmSmtpRcptResult, idx->len);
 	}
+	Sending x = { b, route, g, msgs, peer, taken, c };
 	g_autoptr(GError) error = NULL;
-	gboolean usable = mm_smtp_client_send_many(c->client, msgs, n_msgs, &error);
+	gboolean usable = mm_smtp_client_send_many_notify(c->client, msgs, n_msgs, on_client_done, &x, &error);
 	const char *last_uid = NULL;
 	for (guint j = 0; j < n_msgs; j++) {
 		Job *job = g->jobs->pdata[j];
 		GArray *idx = g->idx->pdata[j];
-		gboolean carried = FALSE;
-		for (guint i = 0; i < idx->len; i++) {
-			MmSmtpRcptResult *res = &msgs[j].results[i];
-			MmRemoteStatus s = res->status == MM_SMTP_RCPT_DELIVERED ? MM_REMOTE_DELIVERED
-			                   : res->status == MM_SMTP_RCPT_FAILED  ? MM_REMOTE_FAILED
-			                                                         : MM_REMOTE_DEFERRED;
-			set_result(&job->rcpts[g_array_index(idx, guint, i)], route, s, res->reply, peer);
-			carried = carried || s == MM_REMOTE_DELIVERED;
-			mm_smtp_rcpt_result_clear(res);
-		}
+		for (guint i = 0; i < idx->len && last_uid == NULL; i++)
+			if (job->rcpts[g_array_index(idx, guint, i)].status == MM_REMOTE_DELIVERED)
+				last_uid = job->msg->uid;
+	}
+	for (guint j = 0; j < n_msgs; j++) {
+		take_results(&x, j);
 		g_free(msgs[j].results);
-		if (carried) {
-			c->carried++;
-			last_uid = job->msg->uid;
-		}
 	}
 	if (usable)
 		return;
@@ -592,7 +708,8 @@ send_group(MmRemoteRun *run, const MmRoute *route, Group *g)
 
 /* Sorts the recipients @taken of @job into @groups by session. */
 static void
-group_smtp(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken, guint n_taken, GPtrArray *groups)
+group_smtp(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken, guint n_taken, GPtrArray *groups,
+           guint *groups_of_job)
 {
 	guint16 port = (guint16)route->smtp_port;
 
@@ -608,7 +725,7 @@ group_smtp(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken,
 		}
 		/* The relay is used by name; 1.0 sent even a relay's name
 		 * through dns_mx, which can only surprise: byname it is. */
-		GArray *idx = group_add(groups, host != NULL ? host : "wrapper", NULL, host, port, job);
+		GArray *idx = group_add(groups, host != NULL ? host : "wrapper", NULL, host, port, job, groups_of_job);
 		g_array_append_vals(idx, taken, n_taken);
 		return;
 	}
@@ -625,7 +742,7 @@ group_smtp(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken,
 		}
 		g_autofree char *joined = g_strjoinv(",", res->hosts);
 		g_autofree char *key = g_ascii_strdown(joined, -1);
-		GArray *idx = group_add(groups, key, (const char *const *)res->hosts, NULL, port, job);
+		GArray *idx = group_add(groups, key, (const char *const *)res->hosts, NULL, port, job, groups_of_job);
 		g_array_append_val(idx, taken[i]);
 	}
 }
@@ -680,22 +797,21 @@ mm_remote_deliver_message(MmRemoteRun *run, const MmMessage *msg, MmRemoteRcpt *
 	mm_remote_deliver(run, &m, 1, &rcpts, &n);
 }
 
-/* Per message of a batch: which recipients a last_route took. */
-typedef struct {
-	gboolean *held;
-	gboolean *eligible;
-	MmRouteVerdict *verdicts;
-	const MmAddress **addrs;
-	guint *taken;
-} Sel;
-
 void
 mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
                   const guint *n_rcpts)
 {
+	mm_remote_deliver_notify(run, msgs, n_msgs, rcpts, n_rcpts, NULL, NULL);
+}
+
+void
+mm_remote_deliver_notify(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
+                         const guint *n_rcpts, MmRemoteDoneFunc done, gpointer done_data)
+{
 	if (n_msgs == 0)
 		return;
 	g_autofree Sel *sel = g_new0(Sel, n_msgs);
+	Batch b = { run, msgs, n_msgs, rcpts, n_rcpts, sel, 0, done, done_data };
 	for (guint m = 0; m < n_msgs; m++) {
 		guint n = n_rcpts[m];
 		sel[m].held = g_new0(gboolean, n);
@@ -717,11 +833,14 @@ mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemo
 		g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func((GDestroyNotify)group_free);
 		MmRenderOptions ropts = { 0 };
 
+		b.route = r;
 		for (guint m = 0; m < n_msgs; m++) {
 			const MmMessage *msg = msgs[m];
 			MmRemoteRcpt *rc = rcpts[m];
 			guint n = n_rcpts[m];
 			Sel *s = &sel[m];
+			if (s->told)
+				continue;
 			for (guint i = 0; i < n; i++)
 				s->eligible[i] = !s->held[i] &&
 				                 (rc[i].status == MM_REMOTE_WAITING || rc[i].status == MM_REMOTE_DEFERRED);
@@ -739,16 +858,21 @@ mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemo
 			}
 			mm_log(LOG_INFO, "%s: route=%s recipients=%u", msg->uid, route->name, n_taken);
 			Job *job = job_new(run, route, msg, rc);
+			job->index = m;
 			g_ptr_array_add(jobs, job);
 			if (route->pipe != NULL) {
 				deliver_pipe(run, route, job, s->taken, n_taken);
 				continue;
 			}
 			job->data = mm_render_to_bytes(&job->out, &ropts);
-			group_smtp(run, route, job, s->taken, n_taken, groups);
+			group_smtp(run, route, job, s->taken, n_taken, groups, &s->groups);
 		}
+		/* what is final before anything goes out (a pipe route, a
+		 * destination that does not resolve) is told first */
+		for (guint m = 0; m < n_msgs; m++)
+			maybe_done(&b, m);
 		for (guint g = 0; g < groups->len; g++)
-			send_group(run, route, groups->pdata[g]);
+			send_group(&b, route, groups->pdata[g]);
 	}
 
 	for (guint m = 0; m < n_msgs; m++) {

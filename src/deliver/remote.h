@@ -89,6 +89,21 @@ void mm_remote_deliver_message(MmRemoteRun *run, const MmMessage *msg, MmRemoteR
 void mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
                        const guint *n_rcpts);
 
+/* Called with the index of a message of a batch as soon as its results
+ * are final. */
+typedef void (*MmRemoteDoneFunc)(guint index, gpointer data);
+
+/* As mm_remote_deliver(), and @done (may be NULL) is called once for
+ * each message as soon as its results are final: no route is left
+ * that would take one of its open recipients, and every session it
+ * went into has given its final reply to it. A message the relay took
+ * can so be marked while the session goes on with the messages behind
+ * it. The messages @done was not called for by the time this returns
+ * have their final results then. @done must not deliver through @run. */
+void mm_remote_deliver_notify(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs,
+                              MmRemoteRcpt *const *rcpts, const guint *n_rcpts, MmRemoteDoneFunc done,
+                              gpointer data);
+
 /* The session options for @route (helo_name falls back to host_name;
  * TLS and AUTH as the route says). The AUTH secret is set only when
  * auth_name, auth_login and a secret are all there; it points into

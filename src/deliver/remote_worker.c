@@ -549,12 +549,26 @@ mm_remote_worker_read_batch_results(int fd, guint32 first_seq, guint n_msgs, GPt
                                     gboolean *const *have_of, const guint *n_of, gint64 deadline,
                                     GError **error)
 {
+	return mm_remote_worker_read_batch_results_notify(fd, first_seq, n_msgs, routes, hosts, rcpts_of,
+	                                                  have_of, n_of, deadline, NULL, NULL, error);
+}
+
+gboolean
+mm_remote_worker_read_batch_results_notify(int fd, guint32 first_seq, guint n_msgs, GPtrArray *routes,
+                                           GHashTable *hosts, MmRemoteRcpt *const *rcpts_of,
+                                           gboolean *const *have_of, const guint *n_of, gint64 deadline,
+                                           MmRemoteDoneFunc done, gpointer done_data, GError **error)
+{
 	g_autoptr(GString) line = g_string_new(NULL);
+	g_autofree guint *left = g_new0(guint, MAX(n_msgs, 1));
 	guint got = 0, total = 0;
 	Wire w;
 
-	for (guint m = 0; m < n_msgs; m++)
-		total += n_of[m];
+	for (guint m = 0; m < n_msgs; m++) {
+		for (guint i = 0; i < n_of[m]; i++)
+			left[m] += have_of[m][i] ? 0 : 1;
+		total += left[m];
+	}
 	wire_init(&w, fd, deadline, "the worker");
 	while (got < total) {
 		g_auto(GStrv) words = NULL;
@@ -629,6 +643,8 @@ mm_remote_worker_read_batch_results(int fd, guint32 first_seq, guint n_msgs, GPt
 		rc->host = host_name;
 		seen[idx] = TRUE;
 		got++;
+		if (--left[s - first_seq] == 0 && done != NULL)
+			done((guint)(s - first_seq), done_data);
 	}
 	if (w.pos != w.len) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "the worker sent more than the results");
@@ -748,6 +764,31 @@ worker_fail(int fd, const char *reason)
 	_exit(EX_OSERR);
 }
 
+/* The worker's side of a batch: where its results go. */
+typedef struct {
+	int fd;
+	GArray *seqs;
+	GPtrArray *rcpts;
+	GArray *counts;
+	GError *error;
+	gboolean *sent;
+} Streaming;
+
+/* Writes the results of message @m of the batch, once. */
+static void
+stream_results(guint m, gpointer data)
+{
+	Streaming *st = data;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (st->sent[m] || st->error != NULL)
+		return;
+	st->sent[m] = TRUE;
+	mm_remote_worker_encode_results(out, g_array_index(st->seqs, guint32, m), st->rcpts->pdata[m],
+	                                g_array_index(st->counts, guint, m));
+	wire_write(st->fd, out->str, out->len, 0, "the parent", &st->error);
+}
+
 static void G_GNUC_NORETURN
 worker_main(const MmConf *conf, GPtrArray *routes, const MmRemoteWorkerIds *ids, int fd, pid_t parent)
 {
@@ -776,7 +817,6 @@ worker_main(const MmConf *conf, GPtrArray *routes, const MmRemoteWorkerIds *ids,
 		g_autoptr(GArray) seqs = g_array_new(FALSE, FALSE, sizeof(guint32));
 		g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
 		g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(guint));
-		g_autoptr(GString) out = NULL;
 
 		if (!mm_remote_worker_read_batch(fd, msgs, seqs, &error))
 			break;
@@ -789,19 +829,27 @@ worker_main(const MmConf *conf, GPtrArray *routes, const MmRemoteWorkerIds *ids,
 			g_ptr_array_add(rcpts, r);
 			g_array_append_val(counts, n);
 		}
-		/* the messages of a batch share their sessions (remote.h) */
-		mm_remote_deliver(remote, (MmMessage *const *)msgs->pdata, msgs->len,
-		                  (MmRemoteRcpt *const *)rcpts->pdata, (const guint *)counts->data);
-		out = g_string_new(NULL);
+		/* the messages of a batch share their sessions (remote.h);
+		 * each message's results go to the parent as soon as they
+		 * are final, so that it marks what the relay took while the
+		 * session goes on */
+		Streaming st = { .fd = fd, .seqs = seqs, .rcpts = rcpts, .counts = counts };
+		st.sent = g_new0(gboolean, msgs->len);
+		mm_remote_deliver_notify(remote, (MmMessage *const *)msgs->pdata, msgs->len,
+		                         (MmRemoteRcpt *const *)rcpts->pdata, (const guint *)counts->data,
+		                         stream_results, &st);
+		for (guint m = 0; m < msgs->len && st.error == NULL; m++)
+			stream_results(m, &st);
+		g_free(st.sent);
 		for (guint m = 0; m < msgs->len; m++) {
 			MmRemoteRcpt *r = rcpts->pdata[m];
-			guint n = g_array_index(counts, guint, m);
-			mm_remote_worker_encode_results(out, g_array_index(seqs, guint32, m), r, n);
-			for (guint i = 0; i < n; i++)
+			for (guint i = 0; i < g_array_index(counts, guint, m); i++)
 				mm_remote_rcpt_clear(&r[i]);
 		}
-		if (!wire_write(fd, out->str, out->len, 0, "the parent", &error))
+		if (st.error != NULL) {
+			g_propagate_error(&error, st.error);
 			break;
+		}
 	}
 	if (error != NULL)
 		mm_log(LOG_ERR, "remote worker: %s", error->message);
@@ -1026,12 +1074,28 @@ mm_remote_worker_deliver(MmRemoteWorker *w, const MmMessage *msg, MmRemoteRcpt *
 {
 	MmMessage *m = (MmMessage *)msg;
 
-	return mm_remote_worker_deliver_batch(w, &m, 1, &rcpts, &n, error);
+	return mm_remote_worker_deliver_batch(w, &m, 1, &rcpts, &n, NULL, NULL, error);
+}
+
+/* The index of a request in the batch as the caller's index. */
+typedef struct {
+	const guint *index;
+	MmRemoteDoneFunc done;
+	gpointer data;
+} Relay;
+
+static void
+relay_done(guint i, gpointer data)
+{
+	Relay *r = data;
+
+	r->done(r->index[i], r->data);
 }
 
 gboolean
 mm_remote_worker_deliver_batch(MmRemoteWorker *w, MmMessage *const *msgs, guint n_msgs,
-                               MmRemoteRcpt *const *rcpts, const guint *n, GError **error)
+                               MmRemoteRcpt *const *rcpts, const guint *n, MmRemoteDoneFunc done,
+                               gpointer done_data, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autoptr(GPtrArray) have = g_ptr_array_new_with_free_func(g_free);
@@ -1039,6 +1103,7 @@ mm_remote_worker_deliver_batch(MmRemoteWorker *w, MmMessage *const *msgs, guint 
 	g_autoptr(GPtrArray) sent_rcpts = g_ptr_array_new();
 	g_autoptr(GPtrArray) sent_have = g_ptr_array_new();
 	g_autoptr(GArray) sent_n = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) sent_index = g_array_new(FALSE, FALSE, sizeof(guint)); /* in @msgs */
 	g_autoptr(GByteArray) request = NULL;
 	g_autofree char *batch = NULL;
 	const char *uid = n_msgs > 0 ? msgs[0]->uid : "-";
@@ -1101,6 +1166,7 @@ mm_remote_worker_deliver_batch(MmRemoteWorker *w, MmMessage *const *msgs, guint 
 		g_ptr_array_add(sent_rcpts, rcpts[m]);
 		g_ptr_array_add(sent_have, have->pdata[m]);
 		g_array_append_val(sent_n, n[m]);
+		g_array_append_val(sent_index, m);
 	}
 	if (sent->len == 0) {
 		if (local != NULL) {
@@ -1113,12 +1179,14 @@ mm_remote_worker_deliver_batch(MmRemoteWorker *w, MmMessage *const *msgs, guint 
 	/* the client's limits bound each message of the batch */
 	deadline = g_get_monotonic_time() +
 	           (gint64)MM_REMOTE_WORKER_REQUEST_SECS * G_USEC_PER_SEC * (gint64)sent->len;
+	Relay relay = { (const guint *)sent_index->data, done, done_data };
 	ok = wire_write(w->fd, batch, strlen(batch), deadline, "the worker", &local) &&
 	     wire_write(w->fd, request->data, request->len, deadline, "the worker", &local) &&
-	     mm_remote_worker_read_batch_results(w->fd, first_seq, sent->len, w->routes, w->hosts,
-	                                         (MmRemoteRcpt *const *)sent_rcpts->pdata,
-	                                         (gboolean *const *)sent_have->pdata,
-	                                         (const guint *)sent_n->data, deadline, &local);
+	     mm_remote_worker_read_batch_results_notify(w->fd, first_seq, sent->len, w->routes, w->hosts,
+	                                                (MmRemoteRcpt *const *)sent_rcpts->pdata,
+	                                                (gboolean *const *)sent_have->pdata,
+	                                                (const guint *)sent_n->data, deadline,
+	                                                done != NULL ? relay_done : NULL, &relay, &local);
 	if (ok) {
 		if (local != NULL) {
 			g_propagate_error(error, g_steal_pointer(&local));

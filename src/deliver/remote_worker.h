@@ -33,7 +33,7 @@
  *                  ROUTE HOST REASON
  *                  (STATUS: DELIVERED, DEFERRED, FAILED or WAITING; a
  *                  length of 0 is "none"; for a batch, the results of
- *                  all its requests at once)
+ *                  each request as soon as they are final)
  *
  * The parent treats the worker's output as hostile: every line and
  * field is bounded (MM_REMOTE_WORKER_*), the format is strict, an index
@@ -96,12 +96,15 @@ gboolean mm_remote_worker_deliver(MmRemoteWorker *worker, const MmMessage *msg, 
 
 /* As mm_remote_worker_deliver() for @n_msgs messages at once, in one
  * request: @rcpts[i] are the @n[i] remote recipients of @msgs[i]. The
- * worker delivers them together (mm_remote_deliver()), so that those
- * that share a route and a host share one pipelined session. A worker
- * that fails defers every recipient it did not answer for, in all the
- * messages. */
+ * worker delivers them together (mm_remote_deliver_notify()), so that
+ * those that share a route and a host share one pipelined session, and
+ * sends each message's results as soon as they are final: @done (may
+ * be NULL) is called with the index of each message as its results
+ * come in, as for mm_remote_deliver_notify(). A worker that fails
+ * defers every recipient it did not answer for, in all the messages. */
 gboolean mm_remote_worker_deliver_batch(MmRemoteWorker *worker, MmMessage *const *msgs, guint n_msgs,
-                                        MmRemoteRcpt *const *rcpts, const guint *n, GError **error);
+                                        MmRemoteRcpt *const *rcpts, const guint *n, MmRemoteDoneFunc done,
+                                        gpointer data, GError **error);
 
 /* ---- a link going down ---- */
 
@@ -168,3 +171,11 @@ gboolean mm_remote_worker_read_batch_results(int fd, guint32 first_seq, guint n_
                                              GHashTable *hosts, MmRemoteRcpt *const *rcpts,
                                              gboolean *const *have, const guint *n, gint64 deadline,
                                              GError **error);
+
+/* As mm_remote_worker_read_batch_results(), and @done (may be NULL) is
+ * called with i as soon as request @first_seq + i has all its results. */
+gboolean mm_remote_worker_read_batch_results_notify(int fd, guint32 first_seq, guint n_msgs,
+                                                    GPtrArray *routes, GHashTable *hosts,
+                                                    MmRemoteRcpt *const *rcpts, gboolean *const *have,
+                                                    const guint *n, gint64 deadline, MmRemoteDoneFunc done,
+                                                    gpointer data, GError **error);

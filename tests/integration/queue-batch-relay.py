@@ -9,7 +9,8 @@
 # connection only it misbehaves as the messages and recipients ask:
 #   RCPT TO:<t4-...>      451      RCPT TO:<t5-...>      550
 #   a body with "X-Fail: body4" 451 after the end, "body5" 554,
-#   "421" 421 and closes, "drop" closes without a reply.
+#   "421" 421 and closes, "drop" closes without a reply, "hang" takes
+#   the message (250) and then reads and answers nothing more.
 #
 #   queue-batch-relay.py PORT OUT [--chunking]
 import os
@@ -51,7 +52,7 @@ def session(c, conn_no):
         def finish(body):
             nonlocal close
             fail = None
-            for word in (b"body4", b"body5", b"421", b"drop"):
+            for word in (b"body4", b"body5", b"421", b"drop", b"hang"):
                 if bad and b"X-Fail: " + word + b"\r\n" in body:
                     fail = word
             if not rcpts:
@@ -66,6 +67,8 @@ def session(c, conn_no):
             elif fail == b"drop":
                 close = True
             else:
+                if fail == b"hang":
+                    close = "hang"
                 with lock:
                     state["taken"] += 1
                     n = state["taken"]
@@ -134,6 +137,8 @@ def session(c, conn_no):
                 replies.append(b"500 5.5.2 what?")
         if replies:
             c.sendall(b"".join(r + b"\r\n" for r in replies))
+        if close == "hang":
+            threading.Event().wait()
         if close:
             return
 

@@ -41,6 +41,32 @@ stored() { cat "$OUT"/msg.* 2>/dev/null | sed -n 's/^X-Seq: //p' | tr -d '\r' | 
 header_of() { grep -l "^HD:X-Seq: $1\$" "$T"/spool/input/*-H 2>/dev/null | head -n 1; }
 connections() { wc -l <"$OUT/connections" | tr -d ' '; }
 
+# A batch of six whose third message the relay takes and then hangs;
+# -q is killed once the first three are marked. $1 names the case.
+killed_run() {
+	relay $opt
+	for n in 1 2 3 4 5 6; do
+		f=none
+		[ $n = 3 ] && f=hang
+		queue "$n" $f "k$n@remote.example"
+	done
+	"$MASQMAIL" -C "$MM_CONF" -q >/dev/null 2>&1 &
+	run_pid=$!
+	mm_wait_for "[ \$(mm_queued_ids | wc -l) -le 3 ]" 30
+	assert_eq "$(stored)" "1 2 3 " "$1: the relay took 1 to 3, and hangs"
+	assert_eq "$(mm_queued_ids | wc -l | tr -d ' ')" "3" "$1: 1 to 3 marked while the session goes on"
+	kill -9 $run_pid
+	wait $run_pid 2>/dev/null
+	for n in 4 5 6; do
+		h=$(cat "$(header_of $n)")
+		assert_contains "$h" "RT: <k$n@remote.example>" "$1: $n still pending after the kill"
+	done
+	route_run
+	assert_eq "$(stored)" "1 2 3 4 5 6 " "$1: the next run sends 4 to 6, nothing twice"
+	assert_eq "$(mm_queued_ids)" "" "$1: empty"
+	stop_relay
+}
+
 for mode in data bdat; do
 	opt=""
 	[ $mode = bdat ] && opt=--chunking
@@ -129,6 +155,19 @@ for mode in data bdat; do
 	assert_eq "$(stored)" "1 2 3 4 5 " "$mode: the rest with the next run"
 	assert_eq "$(mm_queued_ids)" "" "$mode: empty at last"
 	stop_relay
+
+	# 4. the run killed in the middle of a batch: what the relay took
+	# before is marked already (gone from the queue), the rest is
+	# queued untouched, and the next run sends only the rest; as root
+	# also through the remote worker, which streams each message's
+	# results back as they come
+	killed_run "$mode"
+	if [ "$(id -u)" = 0 ]; then
+		sed -i 's/^run_as_user = true$/run_as_user = false/' "$MM_CONF"
+		killed_run "$mode, worker"
+		assert_contains "$(cat "$T/log/masqmail.log")" "remote worker pid=" "$mode: the worker was used"
+		sed -i 's/^run_as_user = false$/run_as_user = true/' "$MM_CONF"
+	fi
 	rm -f "$T"/mail/*
 done
 mm_pass
