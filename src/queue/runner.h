@@ -12,9 +12,9 @@
  * MM_QUEUE_BATCH_BYTES of bodies, limits.h), held locked together and
  * handed to mm_deliver_messages(), so that the messages of a batch go
  * to a relay pipelined behind each other; each message's -H file is
- * written as soon as its batch has its results, not at the end of the
- * run, so that a run that dies repeats at most the batch it was on
- * (delivered again: a duplicate, never a loss).
+ * written as soon as that message's results are final, not at the end
+ * of the batch or the run, so that a run that dies repeats at most the
+ * message whose reply it was reading.
  *
  * The one-shot modes (-q, -qo, runq) and the daemon's runs call this;
  * it blocks until the run is over.
