@@ -876,7 +876,8 @@ mm_remote_deliver_notify(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs,
 	}
 
 	for (guint m = 0; m < n_msgs; m++) {
-		for (guint i = 0; i < n_rcpts[m]; i++) {
+		/* a message told of is the caller's again: leave it alone */
+		for (guint i = 0; i < n_rcpts[m] && !sel[m].told; i++) {
 			MmRemoteRcpt *rc = &rcpts[m][i];
 			if (rc->status == MM_REMOTE_WAITING && rc->reason == NULL)
 				rc->reason = g_strdup("no online route takes it");
