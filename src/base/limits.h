@@ -49,6 +49,13 @@
 #define MM_SPOOL_UID_MAX 64
 /* a spool -D file as a whole, read into memory for delivery */
 #define MM_SPOOL_DATA_MAX (1024L * 1024 * 1024)
+/* a queue run delivers its messages in batches: the remote recipients
+ * of a batch go out together, pipelined behind each other in one
+ * session per destination. A batch is held locked and in memory, and
+ * a lost connection defers the rest of it: so a count and a size bound
+ * it. A message larger than the size is a batch of its own. */
+#define MM_QUEUE_BATCH_MAX 100
+#define MM_QUEUE_BATCH_BYTES (16L * 1024 * 1024)
 /* one line of a configuration, route or alias file */
 #define MM_CONF_LINE_MAX (16 * 1024)
 /* nesting of included list files */

@@ -87,6 +87,30 @@ typedef struct {
 	MmSpoolLock *lock;
 } Notice;
 
+/* One message between its local deliveries and its remote results:
+ * mm_deliver_messages() hands the remote recipients of a whole batch
+ * over at once and finishes each message after. */
+typedef struct {
+	MmMessage *msg;
+	MmDeliverReport *report;
+	gint64 now;
+	gboolean settled;        /* finished: nothing was pending, or completed */
+	gboolean ok;             /* when settled: what finish() said */
+	GError **error;          /* where its error goes */
+	GPtrArray *notices;      /* Notice*: queued, delivered after the batch */
+	GPtrArray *origins;      /* Origin* */
+	GPtrArray *inputs;       /* MmRecipient*, borrowed */
+	GArray *input_origin;    /* guint: the origin of each input */
+	GPtrArray *done;         /* MmRecipient*, borrowed */
+	GPtrArray *targets;      /* Target* */
+	GPtrArray *remote;       /* Target*, borrowed */
+	MmAliasTable *aliases;
+	MmAliasTable *globaliases;
+	GError *alias_error;
+	MmAliasExpansion *exp;
+	char *before;            /* envelope_state() as read */
+} Delivery;
+
 static void
 origin_free(Origin *o)
 {
@@ -368,43 +392,44 @@ run_worker(MmDeliverRun *run)
 	return run->worker;
 }
 
-/* Fills @rcpts for @msg: through the run's worker, or in this process
- * with the run's own sessions. */
+/* Fills @rcpts[i] (@n_rcpts[i] of them) for each of @msgs (@n_msgs):
+ * through the run's worker, or in this process with the run's own
+ * sessions. */
 static void
-remote_hand_over(MmDeliverRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, guint n)
+remote_hand_over(MmDeliverRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
+                 const guint *n_rcpts, MmRemoteDoneFunc done, gpointer done_data)
 {
 	MmRemoteWorker *worker;
+	const char *why = NULL;
 
 	/* after a link went down (remote_worker.h) nothing is tried: the
 	 * routes were chosen while it was up */
 	if (mm_remote_worker_is_link_down()) {
-		mm_debug(1, "%s: %u remote recipient(s) not tried: %s", msg->uid, n,
-		         MM_REMOTE_WORKER_LINK_DOWN);
-		for (guint i = 0; i < n; i++) {
-			rcpts[i].status = MM_REMOTE_DEFERRED;
-			rcpts[i].reason = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
-		}
-		return;
-	}
-	if (!run_wants_worker(run)) {
+		why = MM_REMOTE_WORKER_LINK_DOWN;
+	} else if (!run_wants_worker(run)) {
 		if (run->remote == NULL)
 			run->remote = mm_remote_run_new(run->conf, run->routes);
-		mm_remote_deliver_message(run->remote, msg, rcpts, n);
+		mm_remote_deliver_notify(run->remote, msgs, n_msgs, rcpts, n_rcpts, done, done_data);
 		return;
-	}
-	worker = run_worker(run);
-	if (worker == NULL) {
-		/* fail closed: never as root instead */
-		for (guint i = 0; i < n; i++) {
-			rcpts[i].status = MM_REMOTE_DEFERRED;
-			rcpts[i].reason = g_strdup(mm_remote_worker_is_link_down() ? MM_REMOTE_WORKER_LINK_DOWN
-			                                                           : run->worker_failure);
+	} else {
+		worker = run_worker(run);
+		if (worker != NULL) {
+			/* a worker that fails is logged and given up by the
+			 * call itself; its recipients come back deferred */
+			mm_remote_worker_deliver_batch(worker, msgs, n_msgs, rcpts, n_rcpts, done, done_data,
+			                               NULL);
+			return;
 		}
-		return;
+		/* fail closed: never as root instead */
+		why = mm_remote_worker_is_link_down() ? MM_REMOTE_WORKER_LINK_DOWN : run->worker_failure;
 	}
-	/* a worker that fails is logged and given up by the call itself;
-	 * its recipients come back deferred */
-	mm_remote_worker_deliver(worker, msg, rcpts, n, NULL);
+	for (guint m = 0; m < n_msgs; m++) {
+		mm_debug(1, "%s: %u remote recipient(s) not tried: %s", msgs[m]->uid, n_rcpts[m], why);
+		for (guint i = 0; i < n_rcpts[m]; i++) {
+			rcpts[m][i].status = MM_REMOTE_DEFERRED;
+			rcpts[m][i].reason = g_strdup(why);
+		}
+	}
 }
 
 /* TRUE when @text is an SMTP reply ("550 5.1.1 ...") rather than an
@@ -416,58 +441,113 @@ is_smtp_reply(const char *text)
 	       g_ascii_isdigit(text[2]) && (text[3] == ' ' || text[3] == '-' || text[3] == '\0');
 }
 
-/* The hand-over point for remote recipients: the run's routes take
- * them (remote.h) and each target gets its outcome. The client marks
- * a recipient delivered only after the relay's 2xx to the final dot,
- * so DELIVERED here is safe to write as RT:X. */
+/* Turns the result @r of a remote target into its outcome. */
 static void
-deliver_remote(MmDeliverRun *run, const MmMessage *msg, GPtrArray *targets)
+take_remote_result(Target *t, MmRemoteRcpt *r)
 {
-	g_autofree MmRemoteRcpt *rcpts = NULL;
+	t->route = r->route;
+	t->host = r->host;
+	switch (r->status) {
+	case MM_REMOTE_DELIVERED:
+		t->outcome = OUTCOME_DELIVERED;
+		break;
+	case MM_REMOTE_FAILED:
+		t->outcome = OUTCOME_FAILED;
+		t->reason = g_strdup(r->reason ? r->reason : "refused");
+		t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
+		/* with a reply the notice takes its code from it */
+		t->status = t->is_reply ? NULL : "5.0.0";
+		break;
+	case MM_REMOTE_DEFERRED:
+		t->outcome = OUTCOME_DEFERRED;
+		t->reason = g_strdup(r->reason ? r->reason : "try again later");
+		t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
+		break;
+	case MM_REMOTE_WAITING:
+	default:
+		t->outcome = OUTCOME_WAITING;
+		break;
+	}
+	mm_remote_rcpt_clear(r);
+}
 
-	if (targets->len == 0)
+static gboolean delivery_complete(MmDeliverRun *run, Delivery *d, GError **error);
+
+/* The remote part of a batch while it is handed over. */
+typedef struct {
+	MmDeliverRun *run;
+	GPtrArray *which;  /* Delivery*, those with remote targets */
+	GPtrArray *rcpts;  /* MmRemoteRcpt[], one array per Delivery */
+} Handing;
+
+/* Message @m of the hand-over has its final remote results: its
+ * outcomes, and the rest of its delivery at once, so that what the
+ * relay took is marked before the session goes on. */
+static void
+remote_done(guint m, gpointer data)
+{
+	Handing *h = data;
+	Delivery *d = h->which->pdata[m];
+	MmRemoteRcpt *r = h->rcpts->pdata[m];
+
+	if (d->settled)
+		return;
+	for (guint i = 0; i < d->remote->len; i++)
+		take_remote_result(d->remote->pdata[i], &r[i]);
+	d->ok = delivery_complete(h->run, d, d->error);
+	d->settled = TRUE;
+}
+
+/* The hand-over point for remote recipients: the run's routes take
+ * those of all @n messages together (remote.h: the messages that go
+ * the same way share a pipelined session); each message gets its
+ * outcomes and is finished (delivery_complete()) as soon as its own
+ * results are final. The client marks a recipient delivered only
+ * after the relay's 2xx to that message's end, so DELIVERED here is
+ * safe to write as RT:X. */
+static void
+deliver_remote(MmDeliverRun *run, Delivery *const *ds, guint n)
+{
+	g_autoptr(GPtrArray) msgs = g_ptr_array_new();
+	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) n_rcpts = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GPtrArray) which = g_ptr_array_new();
+	guint total = 0;
+
+	for (guint m = 0; m < n; m++)
+		total += ds[m]->remote->len;
+	if (total == 0)
 		return;
 	if (!run_has_routes(run)) {
-		for (guint i = 0; i < targets->len; i++)
-			((Target *)targets->pdata[i])->outcome = OUTCOME_WAITING;
-		mm_debug(1, "%s: %u remote recipient(s) wait for a route", msg->uid, targets->len);
+		for (guint m = 0; m < n; m++) {
+			GPtrArray *targets = ds[m]->remote;
+			for (guint i = 0; i < targets->len; i++)
+				((Target *)targets->pdata[i])->outcome = OUTCOME_WAITING;
+			if (targets->len > 0)
+				mm_debug(1, "%s: %u remote recipient(s) wait for a route", ds[m]->msg->uid,
+				         targets->len);
+		}
 		return;
 	}
 
-	rcpts = g_new0(MmRemoteRcpt, targets->len);
-	for (guint i = 0; i < targets->len; i++)
-		rcpts[i].address = ((Target *)targets->pdata[i])->result->rcpt->address;
-	remote_hand_over(run, msg, rcpts, targets->len);
-
-	for (guint i = 0; i < targets->len; i++) {
-		Target *t = targets->pdata[i];
-		MmRemoteRcpt *r = &rcpts[i];
-
-		t->route = r->route;
-		t->host = r->host;
-		switch (r->status) {
-		case MM_REMOTE_DELIVERED:
-			t->outcome = OUTCOME_DELIVERED;
-			break;
-		case MM_REMOTE_FAILED:
-			t->outcome = OUTCOME_FAILED;
-			t->reason = g_strdup(r->reason ? r->reason : "refused");
-			t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
-			/* with a reply the notice takes its code from it */
-			t->status = t->is_reply ? NULL : "5.0.0";
-			break;
-		case MM_REMOTE_DEFERRED:
-			t->outcome = OUTCOME_DEFERRED;
-			t->reason = g_strdup(r->reason ? r->reason : "try again later");
-			t->is_reply = t->host != NULL && is_smtp_reply(r->reason);
-			break;
-		case MM_REMOTE_WAITING:
-		default:
-			t->outcome = OUTCOME_WAITING;
-			break;
-		}
-		mm_remote_rcpt_clear(r);
+	for (guint m = 0; m < n; m++) {
+		GPtrArray *targets = ds[m]->remote;
+		if (targets->len == 0)
+			continue;
+		MmRemoteRcpt *r = g_new0(MmRemoteRcpt, targets->len);
+		for (guint i = 0; i < targets->len; i++)
+			r[i].address = ((Target *)targets->pdata[i])->result->rcpt->address;
+		g_ptr_array_add(msgs, ds[m]->msg);
+		g_ptr_array_add(rcpts, r);
+		g_array_append_val(n_rcpts, targets->len);
+		g_ptr_array_add(which, ds[m]);
 	}
+	Handing h = { run, which, rcpts };
+	remote_hand_over(run, (MmMessage *const *)msgs->pdata, msgs->len, (MmRemoteRcpt *const *)rcpts->pdata,
+	                 (const guint *)n_rcpts->data, remote_done, &h);
+	/* those it did not tell of have their final results now */
+	for (guint m = 0; m < which->len; m++)
+		remote_done(m, &h);
 }
 
 /* How a result went out, for the delivered line: " with METHOD", or
@@ -694,38 +774,56 @@ finish(MmDeliverRun *run, MmMessage *msg, const char *before, MmDeliverReport *r
 	return mm_spool_write_header(run->conf->spool_dir, msg, error);
 }
 
-gboolean
-mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **error)
+static void
+delivery_free(Delivery *d)
 {
-	const MmConf *conf;
-	MmDeliverReport scratch;
-	MmLocality loc;
-	g_autoptr(GPtrArray) origins = g_ptr_array_new_with_free_func((GDestroyNotify)origin_free);
-	g_autoptr(GPtrArray) inputs = g_ptr_array_new();  /* MmRecipient*, borrowed */
-	g_autoptr(GArray) input_origin = g_array_new(FALSE, FALSE, sizeof(guint));
-	g_autoptr(GPtrArray) done = g_ptr_array_new();    /* MmRecipient*, borrowed */
-	g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func((GDestroyNotify)target_free);
-	g_autoptr(GPtrArray) remote = g_ptr_array_new();  /* Target*, borrowed */
-	g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func((GDestroyNotify)notice_free);
-	g_autoptr(MmAliasTable) aliases = NULL, globaliases = NULL;
-	g_autoptr(GError) alias_error = NULL;
-	g_autoptr(MmAliasExpansion) exp = NULL;
-	gboolean hold_failures = FALSE;
-	gboolean told = FALSE;
-	g_autofree char *before = NULL;  /* envelope_state() as read */
-	gboolean any_deferred = FALSE;
-	gboolean ok;
-	gint64 now;
+	if (d->targets)
+		g_ptr_array_unref(d->targets);
+	if (d->remote)
+		g_ptr_array_unref(d->remote);
+	g_clear_pointer(&d->exp, mm_alias_expansion_free);
+	if (d->origins)
+		g_ptr_array_unref(d->origins);
+	if (d->inputs)
+		g_ptr_array_unref(d->inputs);
+	if (d->input_origin)
+		g_array_unref(d->input_origin);
+	if (d->done)
+		g_ptr_array_unref(d->done);
+	g_clear_pointer(&d->aliases, mm_alias_table_free);
+	g_clear_pointer(&d->globaliases, mm_alias_table_free);
+	g_clear_error(&d->alias_error);
+	g_free(d->before);
+	if (d->notices)
+		g_ptr_array_unref(d->notices);
+	g_free(d);
+}
 
-	g_return_val_if_fail(run != NULL && msg != NULL && msg->uid != NULL, FALSE);
-	g_return_val_if_fail(msg->body != NULL, FALSE);
-	conf = run->conf;
-	now = run_now(run);
-	if (report == NULL)
-		report = &scratch;
+/* The first half of a delivery: expansion and the local results; the
+ * remote targets are left in @d->remote for deliver_remote(). When
+ * nothing is pending the message is finished here (@d->settled). */
+static void
+delivery_prepare(MmDeliverRun *run, Delivery *d, GError **error)
+{
+	const MmConf *conf = run->conf;
+	MmMessage *msg = d->msg;
+	MmDeliverReport *report = d->report;
+	const gint64 now = d->now;
+	MmLocality loc;
+	GPtrArray *origins, *inputs, *done, *targets, *remote;
+	GArray *input_origin;
+	MmAliasExpansion *exp;
+
+	origins = d->origins = g_ptr_array_new_with_free_func((GDestroyNotify)origin_free);
+	inputs = d->inputs = g_ptr_array_new();
+	input_origin = d->input_origin = g_array_new(FALSE, FALSE, sizeof(guint));
+	done = d->done = g_ptr_array_new();
+	targets = d->targets = g_ptr_array_new_with_free_func((GDestroyNotify)target_free);
+	remote = d->remote = g_ptr_array_new();
+
 	memset(report, 0, sizeof *report);
 	mm_conf_locality(conf, &loc);
-	before = envelope_state(msg);
+	d->before = envelope_state(msg);
 
 	for (guint i = 0; i < msg->rcpts->len; i++) {
 		MmRecipient *rcpt = msg->rcpts->pdata[i];
@@ -737,8 +835,11 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			g_ptr_array_add(done, rcpt);
 		}
 	}
-	if (origins->len == 0)
-		return finish(run, msg, NULL, report, error);
+	if (origins->len == 0) {
+		d->settled = TRUE;
+		d->ok = finish(run, msg, NULL, report, error);
+		return;
+	}
 	/* the clock for warnings starts now for a message that does not
 	 * say when it came; written back with the rest */
 	if (msg->received_time <= 0)
@@ -762,16 +863,16 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 	/* Both tables are read for every message, so an edit takes effect
 	 * at the next delivery; an unreadable one holds back the local
 	 * recipients rather than deliver them unaliased. */
-	if (!read_alias_table(conf->alias_file, MM_ALIAS_TABLE_LOCAL_PART, &aliases, &alias_error))
-		mm_log(LOG_ERR, "%s: %s", msg->uid, alias_error->message);
-	else if (!read_alias_table(conf->globalias_file, MM_ALIAS_TABLE_GLOB, &globaliases,
-	                           &alias_error))
-		mm_log(LOG_ERR, "%s: %s", msg->uid, alias_error->message);
+	if (!read_alias_table(conf->alias_file, MM_ALIAS_TABLE_LOCAL_PART, &d->aliases, &d->alias_error))
+		mm_log(LOG_ERR, "%s: %s", msg->uid, d->alias_error->message);
+	else if (!read_alias_table(conf->globalias_file, MM_ALIAS_TABLE_GLOB, &d->globaliases,
+	                           &d->alias_error))
+		mm_log(LOG_ERR, "%s: %s", msg->uid, d->alias_error->message);
 
 	for (guint i = 0; i < origins->len; i++) {
 		Origin *o = origins->pdata[i];
-		if (alias_error && o->rcpt->address && mm_address_is_local(o->rcpt->address, &loc)) {
-			o->own_failure = g_error_copy(alias_error);
+		if (d->alias_error && o->rcpt->address && mm_address_is_local(o->rcpt->address, &loc)) {
+			o->own_failure = g_error_copy(d->alias_error);
 			continue;
 		}
 		g_ptr_array_add(inputs, o->rcpt);
@@ -779,11 +880,11 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 	}
 
 	MmAliasContext actx = {
-		.aliases = alias_error ? NULL : aliases,
-		.globaliases = alias_error ? NULL : globaliases,
+		.aliases = d->alias_error ? NULL : d->aliases,
+		.globaliases = d->alias_error ? NULL : d->globaliases,
 		.locality = &loc,
 	};
-	exp = mm_alias_expand(&actx, inputs, done);
+	exp = d->exp = mm_alias_expand(&actx, inputs, done);
 
 	for (guint i = 0; i < exp->failures->len; i++) {
 		MmAliasFailure *f = exp->failures->pdata[i];
@@ -811,7 +912,24 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 		else
 			deliver_local_target(run, msg, t, origin_address(origins, input_origin, t->result));
 	}
-	deliver_remote(run, msg, remote);
+}
+
+/* The second half: deferrals, notices, the new states and the spool. */
+static gboolean
+delivery_complete(MmDeliverRun *run, Delivery *d, GError **error)
+{
+	const MmConf *conf = run->conf;
+	MmMessage *msg = d->msg;
+	MmDeliverReport *report = d->report;
+	const gint64 now = d->now;
+	GPtrArray *origins = d->origins, *targets = d->targets;
+	GArray *input_origin = d->input_origin;
+	GPtrArray *notices = d->notices;
+	gboolean hold_failures = FALSE;
+	gboolean told = FALSE;
+	gboolean any_deferred = FALSE;
+	gboolean ok;
+
 
 	/* Deferred for too long: fail. Time for a warning: collect. */
 	for (guint i = 0; i < targets->len && !any_deferred; i++)
@@ -951,9 +1069,67 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 			record_result(msg, t->result->rcpt, MM_RCPT_FAILED, conf->caseless_matching);
 	}
 
-	ok = finish(run, msg, before, report, error);
+	ok = finish(run, msg, d->before, report, error);
 	if (!ok)
 		g_prefix_error(error, "%s: spool not updated (deliveries will be repeated): ", msg->uid);
-	deliver_notices(run, notices);
+	/* the notices go out after the batch (deliver_notices()): this
+	 * may run while the batch's sessions are busy */
 	return ok;
+}
+
+guint
+mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDeliverReport *reports,
+                    GError **errors)
+{
+	g_autofree Delivery **ds = NULL;
+	g_autofree MmDeliverReport *scratch = NULL;
+	g_autoptr(GPtrArray) pending = g_ptr_array_new();
+	guint failed = 0;
+
+	g_return_val_if_fail(run != NULL && (msgs != NULL || n == 0), 0);
+	if (reports == NULL)
+		reports = scratch = g_new0(MmDeliverReport, n);
+	ds = g_new0(Delivery *, n);
+	for (guint i = 0; i < n; i++) {
+		g_return_val_if_fail(msgs[i]->uid != NULL && msgs[i]->body != NULL, 0);
+		ds[i] = g_new0(Delivery, 1);
+		ds[i]->msg = msgs[i];
+		ds[i]->report = &reports[i];
+		ds[i]->now = run_now(run);
+		ds[i]->error = errors != NULL ? &errors[i] : NULL;
+		ds[i]->notices = g_ptr_array_new_with_free_func((GDestroyNotify)notice_free);
+		delivery_prepare(run, ds[i], ds[i]->error);
+		if (!ds[i]->settled)
+			g_ptr_array_add(pending, ds[i]);
+	}
+	deliver_remote(run, (Delivery *const *)pending->pdata, pending->len);
+	for (guint i = 0; i < n; i++) {
+		if (!ds[i]->settled) {
+			ds[i]->ok = delivery_complete(run, ds[i], ds[i]->error);
+			ds[i]->settled = TRUE;
+		}
+		if (!ds[i]->ok)
+			failed++;
+	}
+	/* the batch's notices, now that its sessions are free */
+	for (guint i = 0; i < n; i++) {
+		deliver_notices(run, ds[i]->notices);
+		delivery_free(ds[i]);
+	}
+	return failed;
+}
+
+gboolean
+mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	guint failed;
+
+	g_return_val_if_fail(run != NULL && msg != NULL && msg->uid != NULL, FALSE);
+	g_return_val_if_fail(msg->body != NULL, FALSE);
+	failed = mm_deliver_messages(run, &msg, 1, report, &local);
+	if (failed == 0)
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
 }

@@ -154,3 +154,20 @@ typedef struct {
  * Failing recipients are not errors: see @report and the log. */
 gboolean mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report,
                             GError **error);
+
+/* Delivers @n messages as mm_deliver_message() does each, but hands
+ * the remote recipients of all of them to the routes at once
+ * (deliver_remote() in deliver.c; remote.h): the messages that go
+ * through the same route to the same host share one session, each
+ * message's commands pipelined behind the previous one's end. Local
+ * results, the new states, notices and the spool stay per message: a
+ * message's -H file is written (or the message removed) as soon as its
+ * own remote results are final, while the session goes on with the
+ * messages behind it, so that a run that dies leaves each message
+ * either marked or untouched. Failure notices queued on the way are
+ * delivered after the batch. @reports (room for @n, or NULL) and @errors (room for @n
+ * GError*, each NULL on entry, or NULL) are per message, as the
+ * report and error of mm_deliver_message(). Returns the number of
+ * messages whose spool could not be brought up to date. */
+guint mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDeliverReport *reports,
+                          GError **errors);

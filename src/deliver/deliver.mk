@@ -33,4 +33,6 @@ TESTS += \
 	tests/integration/queue-sendmail.sh \
 	tests/integration/queue-qo.sh \
 	tests/integration/queue-bounce.sh \
-	tests/integration/queue-drop-after-dot.sh
+	tests/integration/queue-drop-after-dot.sh \
+	tests/integration/queue-batch.sh
+EXTRA_DIST += tests/integration/queue-batch-relay.py

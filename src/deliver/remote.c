@@ -433,15 +433,50 @@ get_conn(MmRemoteRun *run, const MmRoute *route, const char *key, const char *co
 	return c;
 }
 
-/* ---- one message through one route ---- */
+/* ---- the messages of a batch through one route ---- */
 
+/* One message of the batch in the route at hand. */
 typedef struct {
-	MmRemoteRun *run;
-	const MmRoute *route;
-	const MmMessage *out;  /* the message as it leaves (rewritten) */
-	GBytes *data;          /* rendered once, for every session */
+	const MmMessage *msg;
+	guint index;             /* in the batch */
+	MmMessage out;           /* the message as it leaves (rewritten) */
+	GPtrArray *headers;      /* owned rewrites, or NULL */
+	MmAddress *return_path;
+	GBytes *data;            /* rendered once, for every session */
 	MmRemoteRcpt *rcpts;
 } Job;
+
+/* The recipients of several jobs that go through one session: a
+ * destination of the route. */
+typedef struct {
+	char *key;
+	const char *const *hosts; /* borrowed from the run's resolutions, or from hosts_own */
+	char *hosts_own[2];
+	guint16 port;
+	GPtrArray *jobs;          /* Job*, borrowed, in the order of the batch */
+	GPtrArray *idx;           /* GArray* of guint, the recipients of each job */
+} Group;
+
+static void
+job_free(Job *job)
+{
+	if (job->headers != NULL)
+		g_ptr_array_unref(job->headers);
+	mm_address_free(job->return_path);
+	if (job->data != NULL)
+		g_bytes_unref(job->data);
+	g_free(job);
+}
+
+static void
+group_free(Group *g)
+{
+	g_free(g->key);
+	g_free(g->hosts_own[0]);
+	g_ptr_array_unref(g->jobs);
+	g_ptr_array_unref(g->idx);
+	g_free(g);
+}
 
 static void
 set_result(MmRemoteRcpt *r, const MmRoute *route, MmRemoteStatus status, const char *reason, const char *host)
@@ -453,57 +488,229 @@ set_result(MmRemoteRcpt *r, const MmRoute *route, MmRemoteStatus status, const c
 	r->host = host;
 }
 
-static void
-send_group(Job *job, GArray *idx, const char *key, const char *const *hosts, guint16 port)
+/* The group for @key in @groups (first-seen order kept), made when
+ * new; the job is added to it when it is not its last one already. */
+static GArray *
+group_add(GPtrArray *groups, const char *key, const char *const *hosts, const char *own_host, guint16 port,
+          Job *job, guint *groups_of_job)
 {
-	MmRemoteRun *run = job->run;
-	const MmRoute *route = job->route;
-	Conn *c = get_conn(run, route, key, hosts, port);
+	Group *g = NULL;
+	for (guint i = 0; i < groups->len && g == NULL; i++) {
+		if (strcmp(((Group *)groups->pdata[i])->key, key) == 0)
+			g = groups->pdata[i];
+	}
+	if (g == NULL) {
+		g = g_new0(Group, 1);
+		g->key = g_strdup(key);
+		if (hosts == NULL) {
+			g->hosts_own[0] = g_strdup(own_host);
+			hosts = (const char *const *)g->hosts_own;
+		}
+		g->hosts = hosts;
+		g->port = port;
+		g->jobs = g_ptr_array_new();
+		g->idx = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+		g_ptr_array_add(groups, g);
+	}
+	if (g->jobs->len == 0 || g->jobs->pdata[g->jobs->len - 1] != job) {
+		*groups_of_job += 1;
+		g_ptr_array_add(g->jobs, job);
+		g_ptr_array_add(g->idx, g_array_new(FALSE, FALSE, sizeof(guint)));
+	}
+	return g->idx->pdata[g->idx->len - 1];
+}
+
+/* Per message of a batch: which recipients a last_route took, and
+ * whether the caller was told that its results are final. */
+typedef struct {
+	gboolean *held;
+	gboolean *eligible;
+	MmRouteVerdict *verdicts;
+	const MmAddress **addrs;
+	guint *taken;
+	guint groups;            /* groups of the current route still to answer */
+	gboolean told;
+} Sel;
+
+/* A batch on its way through the routes. */
+typedef struct {
+	MmRemoteRun *run;
+	MmMessage *const *msgs;
+	guint n_msgs;
+	MmRemoteRcpt *const *rcpts;
+	const guint *n_rcpts;
+	Sel *sel;
+	guint route;             /* the index of the route at work */
+	MmRemoteDoneFunc done;
+	gpointer done_data;
+} Batch;
+
+/* Whether a route after the current one takes some recipient of
+ * message @m as things stand. Selection depends only on the message,
+ * the recipients still open and last_route, so this is what the loop
+ * in mm_remote_deliver_notify() will find. */
+static gboolean
+later_route_takes(Batch *b, guint m)
+{
+	const MmMessage *msg = b->msgs[m];
+	MmRemoteRcpt *rc = b->rcpts[m];
+	guint n = b->n_rcpts[m];
+	Sel *s = &b->sel[m];
+
+	for (guint r = b->route + 1; r < b->run->routes->len; r++) {
+		const MmRoute *route = b->run->routes->pdata[r];
+		gboolean any = FALSE;
+		for (guint i = 0; i < n; i++) {
+			s->eligible[i] = !s->held[i] &&
+			                 (rc[i].status == MM_REMOTE_WAITING || rc[i].status == MM_REMOTE_DEFERRED);
+			any = any || s->eligible[i];
+		}
+		if (!any)
+			return FALSE;
+		if (mm_route_select(route, msg->return_path, msg->headers, s->addrs, s->eligible, n,
+		                    b->run->conf->host_name, b->run->conf->caseless_matching, s->verdicts) > 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Tells the caller that message @m has its final results, when no
+ * group of the current route and no later route is left for it. */
+static void
+maybe_done(Batch *b, guint m)
+{
+	Sel *s = &b->sel[m];
+
+	if (b->done == NULL || s->told || s->groups > 0 || later_route_takes(b, m))
+		return;
+	for (guint i = 0; i < b->n_rcpts[m]; i++) {
+		MmRemoteRcpt *rc = &b->rcpts[m][i];
+		if (rc->status == MM_REMOTE_WAITING && rc->reason == NULL)
+			rc->reason = g_strdup("no online route takes it");
+	}
+	s->told = TRUE;
+	b->done(m, b->done_data);
+}
+
+/* What send_group() needs while the client works. */
+typedef struct {
+	Batch *b;
+	const MmRoute *route;
+	Group *g;
+	MmSmtpClientMessage *msgs;
+	const char *peer;
+	gboolean *taken;         /* per job: its results are taken over */
+	Conn *c;
+} Sending;
+
+/* The results of job @j of the group as the client gave them. */
+static void
+take_results(Sending *x, guint j)
+{
+	Job *job = x->g->jobs->pdata[j];
+	GArray *idx = x->g->idx->pdata[j];
+	gboolean carried = FALSE;
+
+	if (x->taken[j])
+		return;
+	x->taken[j] = TRUE;
+	for (guint i = 0; i < idx->len; i++) {
+		MmSmtpRcptResult *res = &x->msgs[j].results[i];
+		MmRemoteStatus st = res->status == MM_SMTP_RCPT_DELIVERED ? MM_REMOTE_DELIVERED
+		                    : res->status == MM_SMTP_RCPT_FAILED  ? MM_REMOTE_FAILED
+		                                                          : MM_REMOTE_DEFERRED;
+		set_result(&job->rcpts[g_array_index(idx, guint, i)], x->route, st, res->reply, x->peer);
+		carried = carried || st == MM_REMOTE_DELIVERED;
+		mm_smtp_rcpt_result_clear(res);
+	}
+	if (carried)
+		x->c->carried++;
+	x->b->sel[job->index].groups--;
+	maybe_done(x->b, job->index);
+}
+
+static void
+on_client_done(guint index, gpointer data)
+{
+	take_results(data, index);
+}
+
+/* Sends the messages of @g through one session, pipelined behind
+ * each other (mm_smtp_client_send_many_notify()); each message is
+ * handed back as soon as its results are final. */
+static void
+send_group(Batch *b, const MmRoute *route, Group *g)
+{
+	MmRemoteRun *run = b->run;
+	Conn *c = get_conn(run, route, g->key, g->hosts, g->port);
 	const char *peer = keep_peer(run, c->peer);
+	guint n_msgs = g->jobs->len;
+
 	if (c->client == NULL) {
-		MmRemoteStatus s = route->connect_error_fail ? MM_REMOTE_FAILED : MM_REMOTE_DEFERRED;
-		for (guint i = 0; i < idx->len; i++)
-			set_result(&job->rcpts[g_array_index(idx, guint, i)], route, s, c->failure, peer);
+		MmRemoteStatus st = route->connect_error_fail ? MM_REMOTE_FAILED : MM_REMOTE_DEFERRED;
+		for (guint j = 0; j < n_msgs; j++) {
+			Job *job = g->jobs->pdata[j];
+			GArray *idx = g->idx->pdata[j];
+			for (guint i = 0; i < idx->len; i++)
+				set_result(&job->rcpts[g_array_index(idx, guint, i)], route, st, c->failure, peer);
+			b->sel[job->index].groups--;
+			maybe_done(b, job->index);
+		}
 		return;
 	}
 
-	guint n = idx->len;
-	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func((GDestroyNotify)mm_recipient_free);
-	for (guint i = 0; i < n; i++)
-		g_ptr_array_add(rcpts, mm_recipient_new(job->rcpts[g_array_index(idx, guint, i)].address));
-	g_autofree MmSmtpRcptResult *results = g_new0(MmSmtpRcptResult, n);
+	g_autofree MmSmtpClientMessage *msgs = g_new0(MmSmtpClientMessage, n_msgs);
+	g_autofree gboolean *taken = g_new0(gboolean, n_msgs);
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+	for (guint j = 0; j < n_msgs; j++) {
+		Job *job = g->jobs->pdata[j];
+		GArray *idx = g->idx->pdata[j];
+		GPtrArray *rcpts = g_ptr_array_new_with_free_func((GDestroyNotify)mm_recipient_free);
+		for (guint i = 0; i < idx->len; i++)
+			g_ptr_array_add(rcpts, mm_recipient_new(job->rcpts[g_array_index(idx, guint, i)].address));
+		g_ptr_array_add(keep, rcpts);
+		msgs[j].return_path = job->out.return_path;
+		msgs[j].rcpts = (const MmRecipient *const *)rcpts->pdata;
+		msgs[j].n = idx->len;
+		msgs[j].message = job->data;
+		msgs[j].results = g_new0(MmSmtpRcptResult, idx->len);
+	}
+	Sending x = { b, route, g, msgs, peer, taken, c };
 	g_autoptr(GError) error = NULL;
-	gboolean usable = mm_smtp_client_send(c->client, job->out->return_path,
-	                                      (const MmRecipient *const *)rcpts->pdata, n, job->data, results,
-	                                      &error);
-	for (guint i = 0; i < n; i++) {
-		MmRemoteStatus s = results[i].status == MM_SMTP_RCPT_DELIVERED ? MM_REMOTE_DELIVERED
-		                   : results[i].status == MM_SMTP_RCPT_FAILED  ? MM_REMOTE_FAILED
-		                                                               : MM_REMOTE_DEFERRED;
-		set_result(&job->rcpts[g_array_index(idx, guint, i)], route, s, results[i].reply, peer);
-		mm_smtp_rcpt_result_clear(&results[i]);
+	gboolean usable = mm_smtp_client_send_many_notify(c->client, msgs, n_msgs, on_client_done, &x, &error);
+	const char *last_uid = NULL;
+	for (guint j = 0; j < n_msgs; j++) {
+		Job *job = g->jobs->pdata[j];
+		GArray *idx = g->idx->pdata[j];
+		for (guint i = 0; i < idx->len && last_uid == NULL; i++)
+			if (job->rcpts[g_array_index(idx, guint, i)].status == MM_REMOTE_DELIVERED)
+				last_uid = job->msg->uid;
 	}
-	if (usable) {
-		c->carried++;
+	for (guint j = 0; j < n_msgs; j++) {
+		take_results(&x, j);
+		g_free(msgs[j].results);
+	}
+	if (usable)
 		return;
-	}
-	mm_log(LOG_NOTICE, "%s: route=%s host=%s session ended: %s", job->out->uid, route->name, peer,
+	mm_log(LOG_NOTICE, "%s: route=%s host=%s session ended: %s",
+	       last_uid != NULL ? last_uid : ((Job *)g->jobs->pdata[0])->msg->uid, route->name, peer,
 	       error != NULL ? error->message : "?");
 	mm_smtp_client_close(g_steal_pointer(&c->client));
 	wrapper_reap(c);
 	g_free(c->failure);
 	c->failure = g_strdup(error != NULL ? error->message : "connection lost");
 	if (c->carried > 0) {
-		/* it worked before: the next message may open a new one */
-		g_autofree char *ckey = g_strconcat(route->name, "\n", key, NULL);
+		/* it worked before: the next messages may open a new one */
+		g_autofree char *ckey = g_strconcat(route->name, "\n", g->key, NULL);
 		g_hash_table_remove(run->conns, ckey);
 	}
 }
 
+/* Sorts the recipients @taken of @job into @groups by session. */
 static void
-deliver_smtp(Job *job, const guint *taken, guint n_taken)
+group_smtp(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken, guint n_taken, GPtrArray *groups,
+           guint *groups_of_job)
 {
-	const MmRoute *route = job->route;
 	guint16 port = (guint16)route->smtp_port;
 
 	if (route->mail_host != NULL || route->wrapper != NULL) {
@@ -518,22 +725,16 @@ deliver_smtp(Job *job, const guint *taken, guint n_taken)
 		}
 		/* The relay is used by name; 1.0 sent even a relay's name
 		 * through dns_mx, which can only surprise: byname it is. */
-		const char *hosts[] = { host, NULL };
-		g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(guint));
+		GArray *idx = group_add(groups, host != NULL ? host : "wrapper", NULL, host, port, job, groups_of_job);
 		g_array_append_vals(idx, taken, n_taken);
-		send_group(job, idx, host != NULL ? host : "wrapper", hosts, port);
 		return;
 	}
 
 	/* Direct: recipients by the hosts their domains resolve to, so that
 	 * domains with the same mail servers share a session. */
-	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                                     (GDestroyNotify)g_array_unref);
-	g_autoptr(GPtrArray) order = g_ptr_array_new(); /* keys in first-seen order (owned by groups) */
-	g_autoptr(GHashTable) key_hosts = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < n_taken; i++) {
 		MmRemoteRcpt *r = &job->rcpts[taken[i]];
-		const Resolved *res = resolve(job->run, route, r->address->domain);
+		const Resolved *res = resolve(run, route, r->address->domain);
 		if (res->hosts == NULL) {
 			MmRemoteStatus s = res->permanent || route->connect_error_fail ? MM_REMOTE_FAILED : MM_REMOTE_DEFERRED;
 			set_result(r, route, s, res->error, NULL);
@@ -541,27 +742,14 @@ deliver_smtp(Job *job, const guint *taken, guint n_taken)
 		}
 		g_autofree char *joined = g_strjoinv(",", res->hosts);
 		g_autofree char *key = g_ascii_strdown(joined, -1);
-		GArray *idx = g_hash_table_lookup(groups, key);
-		if (idx == NULL) {
-			idx = g_array_new(FALSE, FALSE, sizeof(guint));
-			char *k = g_strdup(key);
-			g_hash_table_insert(groups, k, idx);
-			g_hash_table_insert(key_hosts, k, res->hosts);
-			g_ptr_array_add(order, k);
-		}
+		GArray *idx = group_add(groups, key, (const char *const *)res->hosts, NULL, port, job, groups_of_job);
 		g_array_append_val(idx, taken[i]);
-	}
-	for (guint g = 0; g < order->len; g++) {
-		const char *key = order->pdata[g];
-		send_group(job, g_hash_table_lookup(groups, key), key,
-		           (const char *const *)g_hash_table_lookup(key_hosts, key), port);
 	}
 }
 
 static void
-deliver_pipe(Job *job, const guint *taken, guint n_taken)
+deliver_pipe(MmRemoteRun *run, const MmRoute *route, Job *job, const guint *taken, guint n_taken)
 {
-	const MmRoute *route = job->route;
 	MmPipeOptions opts = { 0 };
 	opts.render.flags = (route->pipe_fromline ? MM_RENDER_FROM_LINE : 0) |
 	                    (route->pipe_fromhack ? MM_RENDER_FROM_HACK : 0);
@@ -569,9 +757,9 @@ deliver_pipe(Job *job, const guint *taken, guint n_taken)
 	for (guint i = 0; i < n_taken; i++) {
 		MmRemoteRcpt *r = &job->rcpts[taken[i]];
 		MmPipeContext ctx = {
-			.msg = job->out,
+			.msg = &job->out,
 			.rcpt = r->address,
-			.qualify_domain = job->run->conf->host_name,
+			.qualify_domain = run->conf->host_name,
 		};
 		g_autoptr(GError) error = NULL;
 		if (mm_pipe_deliver(route->pipe, &ctx, &opts, &error)) {
@@ -584,73 +772,120 @@ deliver_pipe(Job *job, const guint *taken, guint n_taken)
 	}
 }
 
-static void
-deliver_route(MmRemoteRun *run, const MmRoute *route, const MmMessage *msg, MmRemoteRcpt *rcpts,
-              const guint *taken, guint n_taken)
+/* @msg as it leaves through @route. */
+static Job *
+job_new(MmRemoteRun *run, const MmRoute *route, const MmMessage *msg, MmRemoteRcpt *rcpts)
 {
-	/* the message as it leaves through this route */
-	g_autoptr(GPtrArray) headers = mm_rewrite_headers(route, msg->headers, &run->locality);
-	g_autoptr(MmAddress) return_path = mm_rewrite_return_path(route, msg->return_path, &run->locality);
-	MmMessage out = *msg;
-	if (headers != NULL)
-		out.headers = headers;
-	if (return_path != NULL)
-		out.return_path = return_path;
-
-	Job job = { .run = run, .route = route, .out = &out, .rcpts = rcpts };
-	if (route->pipe != NULL) {
-		deliver_pipe(&job, taken, n_taken);
-		return;
-	}
-	MmRenderOptions ropts = { 0 };
-	job.data = mm_render_to_bytes(&out, &ropts);
-	deliver_smtp(&job, taken, n_taken);
-	g_bytes_unref(job.data);
+	Job *job = g_new0(Job, 1);
+	job->msg = msg;
+	job->rcpts = rcpts;
+	job->headers = mm_rewrite_headers(route, msg->headers, &run->locality);
+	job->return_path = mm_rewrite_return_path(route, msg->return_path, &run->locality);
+	job->out = *msg;
+	if (job->headers != NULL)
+		job->out.headers = job->headers;
+	if (job->return_path != NULL)
+		job->out.return_path = job->return_path;
+	return job;
 }
 
 void
 mm_remote_deliver_message(MmRemoteRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, guint n)
 {
-	if (n == 0)
-		return;
-	g_autofree gboolean *held = g_new0(gboolean, n);
-	g_autofree gboolean *eligible = g_new0(gboolean, n);
-	g_autofree MmRouteVerdict *verdicts = g_new0(MmRouteVerdict, n);
-	g_autofree const MmAddress **addrs = g_new0(const MmAddress *, n);
-	g_autofree guint *taken = g_new0(guint, n);
-	for (guint i = 0; i < n; i++)
-		addrs[i] = rcpts[i].address;
+	MmMessage *m = (MmMessage *)msg;
 
-	for (guint r = 0; r < run->routes->len; r++) {
-		const MmRoute *route = run->routes->pdata[r];
-		for (guint i = 0; i < n; i++)
-			eligible[i] = !held[i] &&
-			              (rcpts[i].status == MM_REMOTE_WAITING || rcpts[i].status == MM_REMOTE_DEFERRED);
-		guint n_taken = mm_route_select(route, msg->return_path, msg->headers, addrs, eligible, n,
-		                                run->conf->host_name, run->conf->caseless_matching, verdicts);
-		if (n_taken == 0)
-			continue;
-		guint k = 0;
-		for (guint i = 0; i < n; i++) {
-			if (verdicts[i] != MM_ROUTE_TAKEN)
-				continue;
-			taken[k++] = i;
-			if (mm_route_holds(route))
-				held[i] = TRUE;
-		}
-		mm_log(LOG_INFO, "%s: route=%s recipients=%u", msg->uid, route->name, n_taken);
-		deliver_route(run, route, msg, rcpts, taken, n_taken);
-	}
-	for (guint i = 0; i < n; i++) {
-		if (rcpts[i].status == MM_REMOTE_WAITING && rcpts[i].reason == NULL)
-			rcpts[i].reason = g_strdup("no online route takes it");
-	}
+	mm_remote_deliver(run, &m, 1, &rcpts, &n);
 }
 
 void
 mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
                   const guint *n_rcpts)
 {
-	for (guint i = 0; i < n_msgs; i++)
-		mm_remote_deliver_message(run, msgs[i], rcpts[i], n_rcpts[i]);
+	mm_remote_deliver_notify(run, msgs, n_msgs, rcpts, n_rcpts, NULL, NULL);
+}
+
+void
+mm_remote_deliver_notify(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
+                         const guint *n_rcpts, MmRemoteDoneFunc done, gpointer done_data)
+{
+	if (n_msgs == 0)
+		return;
+	g_autofree Sel *sel = g_new0(Sel, n_msgs);
+	Batch b = { run, msgs, n_msgs, rcpts, n_rcpts, sel, 0, done, done_data };
+	for (guint m = 0; m < n_msgs; m++) {
+		guint n = n_rcpts[m];
+		sel[m].held = g_new0(gboolean, n);
+		sel[m].eligible = g_new0(gboolean, n);
+		sel[m].verdicts = g_new0(MmRouteVerdict, n);
+		sel[m].addrs = g_new0(const MmAddress *, n);
+		sel[m].taken = g_new0(guint, n);
+		for (guint i = 0; i < n; i++)
+			sel[m].addrs[i] = rcpts[m][i].address;
+	}
+
+	/* Route by route over the whole batch: a later route sees what an
+	 * earlier one left deferred, as when the messages go one by one;
+	 * within a route, the messages that share a destination share one
+	 * pipelined exchange. */
+	for (guint r = 0; r < run->routes->len; r++) {
+		const MmRoute *route = run->routes->pdata[r];
+		g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
+		g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func((GDestroyNotify)group_free);
+		MmRenderOptions ropts = { 0 };
+
+		b.route = r;
+		for (guint m = 0; m < n_msgs; m++) {
+			const MmMessage *msg = msgs[m];
+			MmRemoteRcpt *rc = rcpts[m];
+			guint n = n_rcpts[m];
+			Sel *s = &sel[m];
+			if (s->told)
+				continue;
+			for (guint i = 0; i < n; i++)
+				s->eligible[i] = !s->held[i] &&
+				                 (rc[i].status == MM_REMOTE_WAITING || rc[i].status == MM_REMOTE_DEFERRED);
+			guint n_taken = mm_route_select(route, msg->return_path, msg->headers, s->addrs, s->eligible, n,
+			                                run->conf->host_name, run->conf->caseless_matching, s->verdicts);
+			if (n_taken == 0)
+				continue;
+			guint k = 0;
+			for (guint i = 0; i < n; i++) {
+				if (s->verdicts[i] != MM_ROUTE_TAKEN)
+					continue;
+				s->taken[k++] = i;
+				if (mm_route_holds(route))
+					s->held[i] = TRUE;
+			}
+			mm_log(LOG_INFO, "%s: route=%s recipients=%u", msg->uid, route->name, n_taken);
+			Job *job = job_new(run, route, msg, rc);
+			job->index = m;
+			g_ptr_array_add(jobs, job);
+			if (route->pipe != NULL) {
+				deliver_pipe(run, route, job, s->taken, n_taken);
+				continue;
+			}
+			job->data = mm_render_to_bytes(&job->out, &ropts);
+			group_smtp(run, route, job, s->taken, n_taken, groups, &s->groups);
+		}
+		/* what is final before anything goes out (a pipe route, a
+		 * destination that does not resolve) is told first */
+		for (guint m = 0; m < n_msgs; m++)
+			maybe_done(&b, m);
+		for (guint g = 0; g < groups->len; g++)
+			send_group(&b, route, groups->pdata[g]);
+	}
+
+	for (guint m = 0; m < n_msgs; m++) {
+		/* a message told of is the caller's again: leave it alone */
+		for (guint i = 0; i < n_rcpts[m] && !sel[m].told; i++) {
+			MmRemoteRcpt *rc = &rcpts[m][i];
+			if (rc->status == MM_REMOTE_WAITING && rc->reason == NULL)
+				rc->reason = g_strdup("no online route takes it");
+		}
+		g_free(sel[m].held);
+		g_free(sel[m].eligible);
+		g_free(sel[m].verdicts);
+		g_free(sel[m].addrs);
+		g_free(sel[m].taken);
+	}
 }

@@ -10,10 +10,14 @@
  *
  * A run keeps its SMTP sessions open between messages: all messages
  * of a run that go to the same host through the same route share one
- * connection (the client says RSET between them), and a host that
- * could not be reached is not tried again within the run. A session
- * that breaks after carrying mail is opened again for the next
- * message. Sessions end (QUIT) when the run is freed.
+ * connection, and a host that could not be reached is not tried again
+ * within the run. The messages of one call (a queue run's batch) that
+ * go to the same host through the same route are sent in one
+ * mm_smtp_client_send_many(): each message's commands go out behind
+ * the end of the one before, so that a message costs one round trip.
+ * A session that breaks defers the messages of the call it did not
+ * reach; when it had carried mail it is opened again for the next
+ * route or call. Sessions end (QUIT) when the run is freed.
  *
  * Results per recipient: DELIVERED only after the server's 2xx to the
  * message's final dot; FAILED for a 5xx to the recipient or the
@@ -75,11 +79,30 @@ GPtrArray *mm_remote_run_routes(const MmRemoteRun *run);
  * Fills status, reason, route and host of each. @msg is not changed. */
 void mm_remote_deliver_message(MmRemoteRun *run, const MmMessage *msg, MmRemoteRcpt *rcpts, guint n);
 
-/* Delivers @n_msgs messages through the run's routes, as
- * mm_remote_deliver_message() for each: @rcpts[i] are the @n_rcpts[i]
- * remote recipients of @msgs[i]. */
+/* Delivers @n_msgs messages through the run's routes, with the
+ * results mm_remote_deliver_message() gives each: @rcpts[i] are the
+ * @n_rcpts[i] remote recipients of @msgs[i]. The routes are tried one
+ * after the other over all the messages, so that a route sees what
+ * the routes before it left for each message (and its conditions are
+ * checked per message); within a route the messages that go to one
+ * host share one pipelined exchange. */
 void mm_remote_deliver(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs, MmRemoteRcpt *const *rcpts,
                        const guint *n_rcpts);
+
+/* Called with the index of a message of a batch as soon as its results
+ * are final. */
+typedef void (*MmRemoteDoneFunc)(guint index, gpointer data);
+
+/* As mm_remote_deliver(), and @done (may be NULL) is called once for
+ * each message as soon as its results are final: no route is left
+ * that would take one of its open recipients, and every session it
+ * went into has given its final reply to it. A message the relay took
+ * can so be marked while the session goes on with the messages behind
+ * it. The messages @done was not called for by the time this returns
+ * have their final results then. @done must not deliver through @run. */
+void mm_remote_deliver_notify(MmRemoteRun *run, MmMessage *const *msgs, guint n_msgs,
+                              MmRemoteRcpt *const *rcpts, const guint *n_rcpts, MmRemoteDoneFunc done,
+                              gpointer data);
 
 /* The session options for @route (helo_name falls back to host_name;
  * TLS and AUTH as the route says). The AUTH secret is set only when

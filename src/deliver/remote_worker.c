@@ -313,39 +313,29 @@ mm_remote_worker_encode_request(guint32 seq, const MmMessage *msg, const MmAddre
 	return g_byte_array_free_to_bytes(all);
 }
 
-MmMessage *
-mm_remote_worker_read_request(int fd, guint32 *seq, GError **error)
+/* The request that @line (read from @w) starts. */
+static MmMessage *
+read_request_wire(Wire *w, const char *line, guint32 *seq, GError **error)
 {
-	g_autoptr(GString) line = g_string_new(NULL);
 	g_auto(GStrv) words = NULL;
 	g_autoptr(MmMessage) msg = NULL;
 	g_autoptr(GError) local = NULL;
 	g_autofree char *env = NULL, *body = NULL;
 	g_autoptr(GBytes) env_bytes = NULL, body_bytes = NULL;
 	guint64 s, env_len, body_len;
-	Wire w;
-	int r;
 
-	wire_init(&w, fd, 0, "the parent");
-	r = wire_line(&w, MM_REMOTE_WORKER_LINE_MAX, line, &local);
-	if (r == 0)
-		return NULL;
-	if (r < 0)
-		goto corrupt;
-	words = g_strsplit(line->str, " ", -1);
+	words = g_strsplit(line, " ", -1);
 	if (g_strv_length(words) != 4 || strcmp(words[0], "M") != 0 ||
 	    !parse_count(words[1], G_MAXUINT32, &s) || !parse_count(words[2], MM_SPOOL_DATA_MAX, &env_len) ||
 	    !parse_count(words[3], MM_SPOOL_DATA_MAX, &body_len)) {
-		g_autofree char *shown = g_strescape(line->str, NULL);
+		g_autofree char *shown = g_strescape(line, NULL);
 		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "not a request: \"%.80s\"", shown);
 		return NULL;
 	}
 	env = g_malloc(env_len + 1);
 	body = g_malloc(body_len + 1);
-	if (!wire_exact(&w, env, env_len, &local) || !wire_exact(&w, body, body_len, &local))
-		goto corrupt;
-	if (w.pos != w.len) {
-		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "more than one request at once");
+	if (!wire_exact(w, env, env_len, &local) || !wire_exact(w, body, body_len, &local)) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "bad request: %s", local->message);
 		return NULL;
 	}
 	env_bytes = g_bytes_new_take(g_steal_pointer(&env), env_len);
@@ -367,10 +357,85 @@ mm_remote_worker_read_request(int fd, guint32 *seq, GError **error)
 	}
 	*seq = (guint32)s;
 	return g_steal_pointer(&msg);
+}
 
-corrupt:
-	g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "bad request: %s", local->message);
-	return NULL;
+MmMessage *
+mm_remote_worker_read_request(int fd, guint32 *seq, GError **error)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(MmMessage) msg = NULL;
+	Wire w;
+	int r;
+
+	wire_init(&w, fd, 0, "the parent");
+	r = wire_line(&w, MM_REMOTE_WORKER_LINE_MAX, line, &local);
+	if (r == 0)
+		return NULL;
+	if (r < 0) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "bad request: %s", local->message);
+		return NULL;
+	}
+	msg = read_request_wire(&w, line->str, seq, error);
+	if (msg == NULL)
+		return NULL;
+	if (w.pos != w.len) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "more than one request at once");
+		return NULL;
+	}
+	return g_steal_pointer(&msg);
+}
+
+gboolean
+mm_remote_worker_read_batch(int fd, GPtrArray *msgs, GArray *seqs, GError **error)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	g_autoptr(GError) local = NULL;
+	guint64 count = 1;
+	Wire w;
+	int r;
+
+	wire_init(&w, fd, 0, "the parent");
+	r = wire_line(&w, MM_REMOTE_WORKER_LINE_MAX, line, &local);
+	if (r == 0)
+		return FALSE;
+	if (r < 0) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "bad request: %s", local->message);
+		return FALSE;
+	}
+	if (line->str[0] == 'B') {
+		if (line->str[1] != ' ' || !parse_count(line->str + 2, MM_QUEUE_BATCH_MAX, &count) || count == 0) {
+			g_autofree char *shown = g_strescape(line->str, NULL);
+			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "not a batch: \"%.80s\"", shown);
+			return FALSE;
+		}
+		r = wire_line(&w, MM_REMOTE_WORKER_LINE_MAX, line, &local);
+		if (r <= 0) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "batch of %u without its requests",
+			            (guint)count);
+			return FALSE;
+		}
+	}
+	for (guint64 i = 0; i < count; i++) {
+		guint32 seq = 0;
+		MmMessage *msg;
+
+		if (i > 0 && wire_line(&w, MM_REMOTE_WORKER_LINE_MAX, line, &local) <= 0) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "batch of %u ends after %u requests",
+			            (guint)count, (guint)i);
+			return FALSE;
+		}
+		msg = read_request_wire(&w, line->str, &seq, error);
+		if (msg == NULL)
+			return FALSE;
+		g_ptr_array_add(msgs, msg);
+		g_array_append_val(seqs, seq);
+	}
+	if (w.pos != w.len) {
+		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "more than one batch at once");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* ---- results ---- */
@@ -468,13 +533,44 @@ gboolean
 mm_remote_worker_read_results(int fd, guint32 seq, GPtrArray *routes, GHashTable *hosts, MmRemoteRcpt *rcpts,
                               gboolean *have, guint n, gint64 deadline, GError **error)
 {
+	g_autofree gboolean *scratch = have == NULL ? g_new0(gboolean, n) : NULL;
+
+	if (have == NULL)
+		have = scratch;
+	else
+		memset(have, 0, n * sizeof *have);
+	return mm_remote_worker_read_batch_results(fd, seq, 1, routes, hosts, &rcpts, &have, &n, deadline,
+	                                           error);
+}
+
+gboolean
+mm_remote_worker_read_batch_results(int fd, guint32 first_seq, guint n_msgs, GPtrArray *routes,
+                                    GHashTable *hosts, MmRemoteRcpt *const *rcpts_of,
+                                    gboolean *const *have_of, const guint *n_of, gint64 deadline,
+                                    GError **error)
+{
+	return mm_remote_worker_read_batch_results_notify(fd, first_seq, n_msgs, routes, hosts, rcpts_of,
+	                                                  have_of, n_of, deadline, NULL, NULL, error);
+}
+
+gboolean
+mm_remote_worker_read_batch_results_notify(int fd, guint32 first_seq, guint n_msgs, GPtrArray *routes,
+                                           GHashTable *hosts, MmRemoteRcpt *const *rcpts_of,
+                                           gboolean *const *have_of, const guint *n_of, gint64 deadline,
+                                           MmRemoteDoneFunc done, gpointer done_data, GError **error)
+{
 	g_autoptr(GString) line = g_string_new(NULL);
-	g_autofree gboolean *seen = g_new0(gboolean, n);
-	guint got = 0;
+	g_autofree guint *left = g_new0(guint, MAX(n_msgs, 1));
+	guint got = 0, total = 0;
 	Wire w;
 
+	for (guint m = 0; m < n_msgs; m++) {
+		for (guint i = 0; i < n_of[m]; i++)
+			left[m] += have_of[m][i] ? 0 : 1;
+		total += left[m];
+	}
 	wire_init(&w, fd, deadline, "the worker");
-	while (got < n) {
+	while (got < total) {
 		g_auto(GStrv) words = NULL;
 		g_autofree char *route = NULL, *host = NULL, *reason = NULL;
 		guint64 s, idx, route_len, host_len, reason_len;
@@ -500,11 +596,15 @@ mm_remote_worker_read_results(int fd, guint32 seq, GPtrArray *routes, GHashTable
 			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "the worker sent no result: \"%.80s\"", shown);
 			return FALSE;
 		}
-		if (s != seq) {
-			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "the worker answered request %u, not %u",
-			            (guint)s, seq);
+		if (s < first_seq || s - first_seq >= n_msgs) {
+			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT,
+			            "the worker answered request %u, not one of %u to %u", (guint)s, first_seq,
+			            first_seq + n_msgs - 1);
 			return FALSE;
 		}
+		MmRemoteRcpt *rcpts = rcpts_of[s - first_seq];
+		gboolean *seen = have_of[s - first_seq];
+		guint n = n_of[s - first_seq];
 		if (idx >= n || seen[idx]) {
 			g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "the worker sent a result for recipient %u of %u%s",
 			            (guint)idx, n, idx < n ? " twice" : "");
@@ -542,9 +642,9 @@ mm_remote_worker_read_results(int fd, guint32 seq, GPtrArray *routes, GHashTable
 		rc->route = route_name;
 		rc->host = host_name;
 		seen[idx] = TRUE;
-		if (have != NULL)
-			have[idx] = TRUE;
 		got++;
+		if (--left[s - first_seq] == 0 && done != NULL)
+			done((guint)(s - first_seq), done_data);
 	}
 	if (w.pos != w.len) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CORRUPT, "the worker sent more than the results");
@@ -664,6 +764,31 @@ worker_fail(int fd, const char *reason)
 	_exit(EX_OSERR);
 }
 
+/* The worker's side of a batch: where its results go. */
+typedef struct {
+	int fd;
+	GArray *seqs;
+	GPtrArray *rcpts;
+	GArray *counts;
+	GError *error;
+	gboolean *sent;
+} Streaming;
+
+/* Writes the results of message @m of the batch, once. */
+static void
+stream_results(guint m, gpointer data)
+{
+	Streaming *st = data;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (st->sent[m] || st->error != NULL)
+		return;
+	st->sent[m] = TRUE;
+	mm_remote_worker_encode_results(out, g_array_index(st->seqs, guint32, m), st->rcpts->pdata[m],
+	                                g_array_index(st->counts, guint, m));
+	wire_write(st->fd, out->str, out->len, 0, "the parent", &st->error);
+}
+
 static void G_GNUC_NORETURN
 worker_main(const MmConf *conf, GPtrArray *routes, const MmRemoteWorkerIds *ids, int fd, pid_t parent)
 {
@@ -688,26 +813,43 @@ worker_main(const MmConf *conf, GPtrArray *routes, const MmRemoteWorkerIds *ids,
 
 	remote = mm_remote_run_new(conf, routes);
 	for (;;) {
-		g_autoptr(MmMessage) msg = NULL;
-		g_autoptr(GString) out = NULL;
-		g_autofree MmRemoteRcpt *rcpts = NULL;
-		guint32 seq = 0;
-		guint n;
+		g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
+		g_autoptr(GArray) seqs = g_array_new(FALSE, FALSE, sizeof(guint32));
+		g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(guint));
 
-		msg = mm_remote_worker_read_request(fd, &seq, &error);
-		if (msg == NULL)
+		if (!mm_remote_worker_read_batch(fd, msgs, seqs, &error))
 			break;
-		n = msg->rcpts->len;
-		rcpts = g_new0(MmRemoteRcpt, n);
-		for (guint i = 0; i < n; i++)
-			rcpts[i].address = ((MmRecipient *)msg->rcpts->pdata[i])->address;
-		mm_remote_deliver_message(remote, msg, rcpts, n);
-		out = g_string_new(NULL);
-		mm_remote_worker_encode_results(out, seq, rcpts, n);
-		for (guint i = 0; i < n; i++)
-			mm_remote_rcpt_clear(&rcpts[i]);
-		if (!wire_write(fd, out->str, out->len, 0, "the parent", &error))
+		for (guint m = 0; m < msgs->len; m++) {
+			const MmMessage *msg = msgs->pdata[m];
+			guint n = msg->rcpts->len;
+			MmRemoteRcpt *r = g_new0(MmRemoteRcpt, n);
+			for (guint i = 0; i < n; i++)
+				r[i].address = ((MmRecipient *)msg->rcpts->pdata[i])->address;
+			g_ptr_array_add(rcpts, r);
+			g_array_append_val(counts, n);
+		}
+		/* the messages of a batch share their sessions (remote.h);
+		 * each message's results go to the parent as soon as they
+		 * are final, so that it marks what the relay took while the
+		 * session goes on */
+		Streaming st = { .fd = fd, .seqs = seqs, .rcpts = rcpts, .counts = counts };
+		st.sent = g_new0(gboolean, msgs->len);
+		mm_remote_deliver_notify(remote, (MmMessage *const *)msgs->pdata, msgs->len,
+		                         (MmRemoteRcpt *const *)rcpts->pdata, (const guint *)counts->data,
+		                         stream_results, &st);
+		for (guint m = 0; m < msgs->len && st.error == NULL; m++)
+			stream_results(m, &st);
+		g_free(st.sent);
+		for (guint m = 0; m < msgs->len; m++) {
+			MmRemoteRcpt *r = rcpts->pdata[m];
+			for (guint i = 0; i < g_array_index(counts, guint, m); i++)
+				mm_remote_rcpt_clear(&r[i]);
+		}
+		if (st.error != NULL) {
+			g_propagate_error(&error, st.error);
 			break;
+		}
 	}
 	if (error != NULL)
 		mm_log(LOG_ERR, "remote worker: %s", error->message);
@@ -930,17 +1072,50 @@ gboolean
 mm_remote_worker_deliver(MmRemoteWorker *w, const MmMessage *msg, MmRemoteRcpt *rcpts, guint n,
                          GError **error)
 {
+	MmMessage *m = (MmMessage *)msg;
+
+	return mm_remote_worker_deliver_batch(w, &m, 1, &rcpts, &n, NULL, NULL, error);
+}
+
+/* The index of a request in the batch as the caller's index. */
+typedef struct {
+	const guint *index;
+	MmRemoteDoneFunc done;
+	gpointer data;
+} Relay;
+
+static void
+relay_done(guint i, gpointer data)
+{
+	Relay *r = data;
+
+	r->done(r->index[i], r->data);
+}
+
+gboolean
+mm_remote_worker_deliver_batch(MmRemoteWorker *w, MmMessage *const *msgs, guint n_msgs,
+                               MmRemoteRcpt *const *rcpts, const guint *n, MmRemoteDoneFunc done,
+                               gpointer done_data, GError **error)
+{
 	g_autoptr(GError) local = NULL;
-	g_autoptr(GBytes) head = NULL;
-	g_autofree gboolean *have = NULL;
-	g_autofree const MmAddress **addrs = NULL;
+	g_autoptr(GPtrArray) have = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) sent = g_ptr_array_new();     /* MmMessage*: those in the request */
+	g_autoptr(GPtrArray) sent_rcpts = g_ptr_array_new();
+	g_autoptr(GPtrArray) sent_have = g_ptr_array_new();
+	g_autoptr(GArray) sent_n = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) sent_index = g_array_new(FALSE, FALSE, sizeof(guint)); /* in @msgs */
+	g_autoptr(GByteArray) request = NULL;
+	g_autofree char *batch = NULL;
+	const char *uid = n_msgs > 0 ? msgs[0]->uid : "-";
+	guint32 first_seq;
 	gint64 deadline;
 	gboolean ok;
 
-	g_return_val_if_fail(w != NULL && msg != NULL && msg->body != NULL, FALSE);
-	if (n == 0)
-		return TRUE;
-	have = g_new0(gboolean, n);
+	g_return_val_if_fail(w != NULL && (msgs != NULL || n_msgs == 0), FALSE);
+	for (guint m = 0; m < n_msgs; m++) {
+		g_return_val_if_fail(msgs[m]->body != NULL, FALSE);
+		g_ptr_array_add(have, g_new0(gboolean, MAX(n[m], 1)));
+	}
 	if (w->broken != NULL) {
 		g_set_error(&local, MM_ERROR, MM_ERROR_TEMPORARY, "%s", w->broken);
 		goto fail;
@@ -948,45 +1123,92 @@ mm_remote_worker_deliver(MmRemoteWorker *w, const MmMessage *msg, MmRemoteRcpt *
 	if (link_down) {
 		/* its sessions went over the link that is gone */
 		g_set_error(&local, MM_ERROR, MM_ERROR_TEMPORARY, "%s", MM_REMOTE_WORKER_LINK_DOWN);
-		worker_break(w, msg->uid, local);
+		worker_break(w, uid, local);
 		goto fail;
 	}
-	addrs = g_new0(const MmAddress *, n);
-	for (guint i = 0; i < n; i++)
-		addrs[i] = rcpts[i].address;
-	w->seq++;
-	head = request_head(w->seq, msg, addrs, n, &local);
-	if (head == NULL) {
-		/* the message, not the worker, is at fault */
-		for (guint i = 0; i < n; i++) {
-			mm_remote_rcpt_clear(&rcpts[i]);
-			rcpts[i].status = MM_REMOTE_DEFERRED;
-			rcpts[i].reason = g_strdup_printf("cannot hand the message to the remote worker: %s",
-			                                  local->message);
+
+	/* one write: "B count", then each message's request */
+	request = g_byte_array_new();
+	first_seq = w->seq + 1;
+	for (guint m = 0; m < n_msgs; m++) {
+		g_autofree const MmAddress **addrs = NULL;
+		g_autoptr(GBytes) head = NULL;
+		g_autoptr(GError) bad = NULL;
+		gsize len;
+		const guint8 *data;
+
+		if (n[m] == 0)
+			continue;
+		addrs = g_new0(const MmAddress *, n[m]);
+		for (guint i = 0; i < n[m]; i++)
+			addrs[i] = rcpts[m][i].address;
+		head = request_head(w->seq + 1, msgs[m], addrs, n[m], &bad);
+		if (head == NULL) {
+			/* the message, not the worker, is at fault */
+			gboolean *h = have->pdata[m];
+			for (guint i = 0; i < n[m]; i++) {
+				mm_remote_rcpt_clear(&rcpts[m][i]);
+				rcpts[m][i].status = MM_REMOTE_DEFERRED;
+				rcpts[m][i].reason = g_strdup_printf("cannot hand the message to the remote worker: %s",
+				                                     bad->message);
+				h[i] = TRUE;
+			}
+			if (local == NULL)
+				g_propagate_error(&local, g_steal_pointer(&bad));
+			continue;
 		}
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
+		w->seq++;
+		data = g_bytes_get_data(head, &len);
+		g_byte_array_append(request, data, (guint)len);
+		data = g_bytes_get_data(msgs[m]->body, &len);
+		g_byte_array_append(request, data, (guint)len);
+		g_ptr_array_add(sent, msgs[m]);
+		g_ptr_array_add(sent_rcpts, rcpts[m]);
+		g_ptr_array_add(sent_have, have->pdata[m]);
+		g_array_append_val(sent_n, n[m]);
+		g_array_append_val(sent_index, m);
 	}
-	deadline = g_get_monotonic_time() + (gint64)MM_REMOTE_WORKER_REQUEST_SECS * G_USEC_PER_SEC;
-	ok = wire_write(w->fd, g_bytes_get_data(head, NULL), g_bytes_get_size(head), deadline, "the worker",
-	                &local) &&
-	     wire_write(w->fd, g_bytes_get_data(msg->body, NULL), g_bytes_get_size(msg->body), deadline,
-	                "the worker", &local) &&
-	     mm_remote_worker_read_results(w->fd, w->seq, w->routes, w->hosts, rcpts, have, n, deadline, &local);
-	if (ok)
+	if (sent->len == 0) {
+		if (local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
 		return TRUE;
-	worker_break(w, msg->uid, local);
+	}
+	batch = g_strdup_printf("B %u\n", sent->len);
+	/* the client's limits bound each message of the batch */
+	deadline = g_get_monotonic_time() +
+	           (gint64)MM_REMOTE_WORKER_REQUEST_SECS * G_USEC_PER_SEC * (gint64)sent->len;
+	Relay relay = { (const guint *)sent_index->data, done, done_data };
+	ok = wire_write(w->fd, batch, strlen(batch), deadline, "the worker", &local) &&
+	     wire_write(w->fd, request->data, request->len, deadline, "the worker", &local) &&
+	     mm_remote_worker_read_batch_results_notify(w->fd, first_seq, sent->len, w->routes, w->hosts,
+	                                                (MmRemoteRcpt *const *)sent_rcpts->pdata,
+	                                                (gboolean *const *)sent_have->pdata,
+	                                                (const guint *)sent_n->data, deadline,
+	                                                done != NULL ? relay_done : NULL, &relay, &local);
+	if (ok) {
+		if (local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		return TRUE;
+	}
+	worker_break(w, uid, local);
 
 fail:
-	for (guint i = 0; i < n; i++) {
-		if (have[i])
-			continue;
-		mm_remote_rcpt_clear(&rcpts[i]);
-		rcpts[i].status = MM_REMOTE_DEFERRED;
-		if (link_down)
-			rcpts[i].reason = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
-		else
-			rcpts[i].reason = g_strdup_printf("remote delivery worker failed: %s", local->message);
+	for (guint m = 0; m < n_msgs; m++) {
+		gboolean *h = have->pdata[m];
+		for (guint i = 0; i < n[m]; i++) {
+			if (h[i])
+				continue;
+			mm_remote_rcpt_clear(&rcpts[m][i]);
+			rcpts[m][i].status = MM_REMOTE_DEFERRED;
+			if (link_down)
+				rcpts[m][i].reason = g_strdup(MM_REMOTE_WORKER_LINK_DOWN);
+			else
+				rcpts[m][i].reason = g_strdup_printf("remote delivery worker failed: %s", local->message);
+		}
 	}
 	g_propagate_error(error, g_steal_pointer(&local));
 	return FALSE;

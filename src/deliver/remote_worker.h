@@ -11,8 +11,9 @@
  * the spool locks, which are open-file-description locks and would
  * stay held by the worker after the parent released them. The parent
  * keeps the spool, the locks, the -H files, notices and the decisions;
- * it hands the worker one message at a time and reads back one result
- * per recipient.
+ * it hands the worker a batch of messages (those of a queue run go out
+ * pipelined through shared sessions, remote.h) and reads back one
+ * result per recipient.
  *
  * The wire, over a stream socketpair; SEQ counts the requests of the
  * worker from 1, so that nothing that belongs to one message is taken
@@ -24,17 +25,21 @@
  *                  (ENVELOPE: the -H file's text of the message with
  *                  exactly the request's recipients as RT: lines; BODY:
  *                  the body as it is)
+ *                  "B <count>\n" and then <count> such requests,
+ *                  written at once: a batch (at most
+ *                  MM_QUEUE_BATCH_MAX), delivered together
  *   worker:        per recipient, in any order:
  *                  "R <seq> <index> <STATUS> <routelen> <hostlen> <reasonlen>\n"
  *                  ROUTE HOST REASON
  *                  (STATUS: DELIVERED, DEFERRED, FAILED or WAITING; a
- *                  length of 0 is "none")
+ *                  length of 0 is "none"; for a batch, the results of
+ *                  each request as soon as they are final)
  *
  * The parent treats the worker's output as hostile: every line and
  * field is bounded (MM_REMOTE_WORKER_*), the format is strict, an index
  * must be in range and come once, a route must be one of the run's, a
  * host has no control characters, and each request has a time limit
- * (MM_REMOTE_WORKER_REQUEST_SECS). Whatever goes wrong, the recipients
+ * (MM_REMOTE_WORKER_REQUEST_SECS, per message of a batch). Whatever goes wrong, the recipients
  * without a valid result are deferred, never delivered, and the worker
  * is killed and not used again.
  */
@@ -89,6 +94,18 @@ const char *mm_remote_worker_broken(const MmRemoteWorker *worker);
 gboolean mm_remote_worker_deliver(MmRemoteWorker *worker, const MmMessage *msg, MmRemoteRcpt *rcpts,
                                   guint n, GError **error);
 
+/* As mm_remote_worker_deliver() for @n_msgs messages at once, in one
+ * request: @rcpts[i] are the @n[i] remote recipients of @msgs[i]. The
+ * worker delivers them together (mm_remote_deliver_notify()), so that
+ * those that share a route and a host share one pipelined session, and
+ * sends each message's results as soon as they are final: @done (may
+ * be NULL) is called with the index of each message as its results
+ * come in, as for mm_remote_deliver_notify(). A worker that fails
+ * defers every recipient it did not answer for, in all the messages. */
+gboolean mm_remote_worker_deliver_batch(MmRemoteWorker *worker, MmMessage *const *msgs, guint n_msgs,
+                                        MmRemoteRcpt *const *rcpts, const guint *n, MmRemoteDoneFunc done,
+                                        gpointer data, GError **error);
+
 /* ---- a link going down ---- */
 
 /* The reason the recipients get that a link going down left without a
@@ -123,6 +140,12 @@ GBytes *mm_remote_worker_encode_request(guint32 seq, const MmMessage *msg,
  * @error unset at the end of the channel, or with MM_ERROR_CORRUPT. */
 MmMessage *mm_remote_worker_read_request(int fd, guint32 *seq, GError **error);
 
+/* Reads one request or one batch of them from @fd (blocking) into
+ * @msgs (MmMessage*, owned) and their sequences into @seqs (guint32).
+ * FALSE with @error unset at the end of the channel, or with
+ * MM_ERROR_CORRUPT. */
+gboolean mm_remote_worker_read_batch(int fd, GPtrArray *msgs, GArray *seqs, GError **error);
+
 /* Appends the results @rcpts (@n) of request @seq to @out, each field
  * cut to MM_REMOTE_WORKER_FIELD_MAX. */
 void mm_remote_worker_encode_results(GString *out, guint32 seq, const MmRemoteRcpt *rcpts, guint n);
@@ -139,3 +162,20 @@ void mm_remote_worker_encode_results(GString *out, guint32 seq, const MmRemoteRc
 gboolean mm_remote_worker_read_results(int fd, guint32 seq, GPtrArray *routes, GHashTable *hosts,
                                        MmRemoteRcpt *rcpts, gboolean *have, guint n, gint64 deadline,
                                        GError **error);
+
+/* As mm_remote_worker_read_results() for the @n_msgs requests of a
+ * batch, numbered from @first_seq: @rcpts[i], @have[i] (not NULL,
+ * FALSE for those that still need a result) and @n[i] are those of
+ * request @first_seq + i. */
+gboolean mm_remote_worker_read_batch_results(int fd, guint32 first_seq, guint n_msgs, GPtrArray *routes,
+                                             GHashTable *hosts, MmRemoteRcpt *const *rcpts,
+                                             gboolean *const *have, const guint *n, gint64 deadline,
+                                             GError **error);
+
+/* As mm_remote_worker_read_batch_results(), and @done (may be NULL) is
+ * called with i as soon as request @first_seq + i has all its results. */
+gboolean mm_remote_worker_read_batch_results_notify(int fd, guint32 first_seq, guint n_msgs,
+                                                    GPtrArray *routes, GHashTable *hosts,
+                                                    MmRemoteRcpt *const *rcpts, gboolean *const *have,
+                                                    const guint *n, gint64 deadline, MmRemoteDoneFunc done,
+                                                    gpointer data, GError **error);

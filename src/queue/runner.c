@@ -1,26 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * runner.c owns the order and the locking of a queue run; what
- * happens to a message's recipients is deliver.c's business.
+ * runner.c owns the order, the locking and the batches of a queue
+ * run; what happens to a message's recipients is deliver.c's business.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "base/error.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "queue/spool.h"
 
-/* Delivers message @uid if nobody else holds it. */
+/* Messages locked and read, waiting to be delivered together. */
+typedef struct {
+	GPtrArray *msgs;   /* MmMessage* */
+	GPtrArray *locks;  /* MmSpoolLock*, one per message */
+	gsize bytes;       /* their bodies */
+} Batch;
+
+/* Delivers the batch (deliver.h: their remote recipients share the
+ * sessions) and lets its messages go. */
 static void
-run_one(MmDeliverRun *run, const char *spool_dir, const char *uid, MmQueueRunStats *stats)
+batch_flush(MmDeliverRun *run, Batch *b, MmQueueRunStats *stats)
+{
+	guint n = b->msgs->len;
+	g_autofree MmDeliverReport *reports = NULL;
+	g_autofree GError **errors = NULL;
+
+	if (n == 0)
+		return;
+	reports = g_new0(MmDeliverReport, n);
+	errors = g_new0(GError *, n);
+	mm_deliver_messages(run, (MmMessage *const *)b->msgs->pdata, n, reports, errors);
+	for (guint i = 0; i < n; i++) {
+		if (errors[i] != NULL) {
+			mm_log(LOG_ERR, "%s", errors[i]->message);
+			stats->errors++;
+			g_clear_error(&errors[i]);
+		} else if (reports[i].removed) {
+			stats->completed++;
+		}
+	}
+	/* the locks go after the spool says what happened */
+	g_ptr_array_set_size(b->msgs, 0);
+	g_ptr_array_set_size(b->locks, 0);
+	b->bytes = 0;
+}
+
+/* Locks and reads message @uid into @b if nobody else holds it,
+ * delivering the batch first when the message would not fit. */
+static void
+take_one(MmDeliverRun *run, Batch *b, const char *spool_dir, const char *uid, MmQueueRunStats *stats)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MmSpoolLock) lock = NULL;
 	g_autoptr(MmMessage) msg = NULL;
-	MmDeliverReport report;
+	gsize size;
 
 	lock = mm_spool_lock(spool_dir, uid, &error);
 	if (lock == NULL) {
@@ -44,13 +82,14 @@ run_one(MmDeliverRun *run, const char *spool_dir, const char *uid, MmQueueRunSta
 		stats->damaged++;
 		return;
 	}
-	if (!mm_deliver_message(run, msg, &report, &error)) {
-		mm_log(LOG_ERR, "%s", error->message);
-		stats->errors++;
-		return;
-	}
-	if (report.removed)
-		stats->completed++;
+	size = g_bytes_get_size(msg->body);
+	if (b->msgs->len > 0 && b->bytes + size > MM_QUEUE_BATCH_BYTES)
+		batch_flush(run, b, stats);
+	g_ptr_array_add(b->msgs, g_steal_pointer(&msg));
+	g_ptr_array_add(b->locks, g_steal_pointer(&lock));
+	b->bytes += size;
+	if (b->msgs->len >= MM_QUEUE_BATCH_MAX || b->bytes >= MM_QUEUE_BATCH_BYTES)
+		batch_flush(run, b, stats);
 }
 
 gboolean
@@ -59,6 +98,7 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	g_autoptr(GPtrArray) uids = NULL;
 	MmQueueRunStats scratch;
 	const char *spool_dir;
+	Batch batch = { 0 };
 
 	g_return_val_if_fail(run != NULL, FALSE);
 	spool_dir = mm_deliver_run_conf(run)->spool_dir;
@@ -71,10 +111,15 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	if (uids == NULL)
 		return FALSE;
 	stats->messages = uids->len;
+	batch.msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
+	batch.locks = g_ptr_array_new_with_free_func((GDestroyNotify)mm_spool_unlock);
 	mm_log(LOG_NOTICE, "queue run started: %u message(s)", uids->len);
 	/* ids sort by the time they were made: oldest first */
 	for (guint i = 0; i < uids->len; i++)
-		run_one(run, spool_dir, uids->pdata[i], stats);
+		take_one(run, &batch, spool_dir, uids->pdata[i], stats);
+	batch_flush(run, &batch, stats);
+	g_ptr_array_unref(batch.msgs);
+	g_ptr_array_unref(batch.locks);
 	mm_log(LOG_NOTICE, "queue run finished: %u completed, %u skipped (locked), %u damaged, %u errors",
 	       stats->completed, stats->locked, stats->damaged, stats->errors);
 	return TRUE;

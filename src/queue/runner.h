@@ -8,9 +8,13 @@
  *
  * The MmDeliverRun carries the routes and their SMTP sessions from one
  * message to the next, so a relay sees one connection for the whole
- * run; each message's -H file is written as soon as that message's
- * result is known, not at the end, so that a run that dies repeats at
- * most the message it was on.
+ * run. The messages are taken in batches (MM_QUEUE_BATCH_MAX messages,
+ * MM_QUEUE_BATCH_BYTES of bodies, limits.h), held locked together and
+ * handed to mm_deliver_messages(), so that the messages of a batch go
+ * to a relay pipelined behind each other; each message's -H file is
+ * written as soon as that message's results are final, not at the end
+ * of the batch or the run, so that a run that dies repeats at most the
+ * message whose reply it was reading.
  *
  * The one-shot modes (-q, -qo, runq) and the daemon's runs call this;
  * it blocks until the run is over.

@@ -874,7 +874,26 @@ typedef struct {
 	GArray *expect;   /* Expect, in the order of the commands */
 	guint head;       /* the next reply is for expect[head] */
 	gboolean closing; /* a 421 came */
+	MmSmtpClientDoneFunc done; /* told of each message whose results are final */
+	gpointer done_data;
+	gboolean *told;   /* per message: done was called */
 } Pipe;
+
+/* Tells the caller that message @k has its final results, once, as
+ * soon as no recipient of it waits for a reply any more. */
+static void
+tell_done(Pipe *p, guint k)
+{
+	Tx *tx = &p->txs[k];
+
+	if (p->done == NULL || p->told[k])
+		return;
+	for (guint i = 0; i < tx->m->n; i++)
+		if (tx->open[i])
+			return;
+	p->told[k] = TRUE;
+	p->done(k, p->done_data);
+}
 
 static void
 expect(Pipe *p, ExpKind kind, guint tx, guint rcpt)
@@ -1108,6 +1127,7 @@ read_one(Pipe *p, MmSmtpReply **data_reply, GError **error)
 			c->dirty = FALSE;
 		break;
 	}
+	tell_done(p, e.tx);
 	return TRUE;
 }
 
@@ -1205,6 +1225,7 @@ after_data(Pipe *p, guint k, const MmSmtpReply *data_reply, GError **error)
 				tx->m->results[i].status = MM_SMTP_RCPT_DEFERRED;
 			tx->open[i] = FALSE;
 		}
+	tell_done(p, k);
 	return TRUE;
 }
 
@@ -1298,11 +1319,19 @@ gboolean
 mm_smtp_client_send_many(MmSmtpClient *c, const MmSmtpClientMessage *msgs, guint n_msgs,
                          GError **error)
 {
+	return mm_smtp_client_send_many_notify(c, msgs, n_msgs, NULL, NULL, error);
+}
+
+gboolean
+mm_smtp_client_send_many_notify(MmSmtpClient *c, const MmSmtpClientMessage *msgs, guint n_msgs,
+                                MmSmtpClientDoneFunc done, gpointer done_data, GError **error)
+{
 	g_autofree Tx *txs = g_new0(Tx, n_msgs);
 	g_autoptr(GByteArray) out = g_byte_array_new();
 	g_autoptr(GArray) expects = g_array_new(FALSE, FALSE, sizeof(Expect));
 	g_autoptr(GError) local = NULL;
-	Pipe p = { c, txs, n_msgs, out, expects, 0, FALSE };
+	g_autofree gboolean *told = g_new0(gboolean, MAX(n_msgs, 1));
+	Pipe p = { c, txs, n_msgs, out, expects, 0, FALSE, done, done_data, told };
 	gboolean pipelining = c->use_pipelining && c->has_pipelining;
 	gboolean chunking = pipelining && c->use_chunking && c->has_chunking;
 	gboolean ok = TRUE;

@@ -166,6 +166,23 @@ typedef struct {
 gboolean mm_smtp_client_send_many(MmSmtpClient *client, const MmSmtpClientMessage *msgs, guint n_msgs,
                                   GError **error);
 
+/* Called by mm_smtp_client_send_many_notify() with the index of a
+ * message as soon as its results are final, while the session goes on
+ * with the messages behind it. */
+typedef void (*MmSmtpClientDoneFunc)(guint index, gpointer data);
+
+/* As mm_smtp_client_send_many(), and @done (may be NULL) is called once
+ * for each message whose results become final during the exchange (a
+ * final reply to it, or refusals of all its recipients), in the order
+ * they do, so that the caller can record a message's outcome before
+ * the session ends: a message that the server took is then marked as
+ * soon as its final reply is read. The messages it was not called for
+ * by the time this returns have their final results then (deferred
+ * when the session broke before their replies). */
+gboolean mm_smtp_client_send_many_notify(MmSmtpClient *client, const MmSmtpClientMessage *msgs,
+                                         guint n_msgs, MmSmtpClientDoneFunc done, gpointer data,
+                                         GError **error);
+
 /* The peer as "host[address]:port" (or the @peer of _open_fd()), for
  * log lines. Owned by the client. */
 const char *mm_smtp_client_peer(const MmSmtpClient *client);

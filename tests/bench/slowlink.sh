@@ -12,7 +12,9 @@
 # Then the round trips per message: the same flush on loopback through
 # a Python relay that holds each segment 150 ms in each direction (one
 # round trip: 300 ms); flush time / (N x 300 ms) is the number of round
-# trips per message, the session's start included. Needs root.
+# trips per message, the session's start included; then without the
+# session's start (from a flush of one message), and the same through
+# a relay that offers CHUNKING. Needs root.
 #
 #   cd BUILDDIR && SRCDIR/tests/bench/slowlink.sh [N] [RUNS]
 : "${MASQMAIL:=$PWD/masqmail}"
@@ -76,7 +78,7 @@ waitmesg() {
 	done
 }
 fill() {
-	smtp-source -s 5 -m "$N" -l "$SIZE" -f bench@client.example -t rcpt@remote.example \
+	smtp-source -s 5 -m "${2:-$N}" -l "$SIZE" -f bench@client.example -t rcpt@remote.example \
 		-M client.example "127.0.0.1:$1" || mm_fail "filling the queue on $1"
 }
 pf_release() {
@@ -190,4 +192,59 @@ while [ $run -lt "$RUNS" ]; do
 done
 echo "slowlink round trips per message (300 ms RTT), masqmail -q: $(stats "$T/mm.rtt") (target <= 1)"
 echo "slowlink round trips per message (300 ms RTT), postqueue -f: $(stats "$T/pf.rtt") (parallel connections)"
+
+# The round trips once the session is up: a flush of one message takes
+# the session's start (connection, greeting, EHLO, the process) and one
+# message, so (flush of N - flush of 1) / ((N - 1) x 300 ms) is what
+# each further message costs. With DATA (smtp-sink offers no CHUNKING)
+# each message waits for its 354; through a relay that offers CHUNKING
+# (tests/integration/smtpc-bdat-relay.py, on loopback) the
+# messages go out whole as BDAT and nothing waits but the replies of
+# the message before the one being sent.
+mkdir -p "$T/bdat"
+CPORT=$(mm_free_port)
+mm_bg "$BENCH_PY" "$MM_TOP_SRCDIR/tests/integration/smtpc-bdat-relay.py" "$CPORT" "$T/bdat"
+mm_wait_for "$BENCH_PY -c 'import socket; socket.create_connection((\"127.0.0.1\", $CPORT)).close()' 2>/dev/null" 10 ||
+	mm_fail "the BDAT relay did not start"
+BPORT=$(mm_free_port)
+mm_bg "$BENCH_PY" "$T/delay.py" "$BPORT" 127.0.0.1 "$CPORT" 0.15 "$T/delay-bdat.ready"
+mm_wait_for "[ -e '$T/delay-bdat.ready' ]" 10 || mm_fail "the second delaying relay did not start"
+files() { find "$T/bdat" -type f | wc -l; }
+# flush -q through the BDAT relay of $1 messages: prints START END
+flush_bdat() {
+	sleep 0.5
+	_f0=$(files)
+	_t0=$(now)
+	mm -q >"$T/flush.out" 2>&1 || mm_fail "-q: $(tail -n 3 "$T/flush.out")"
+	_n=0
+	while [ "$(files)" -lt $((_f0 + $1)) ] && [ $_n -lt 18000 ]; do
+		sleep 0.01
+		_n=$((_n + 1))
+	done
+	echo "$_t0 $(now)"
+}
+: >"$T/data.marg"; : >"$T/bdat.rtt"; : >"$T/bdat.marg"
+run=0
+while [ $run -lt "$RUNS" ]; do
+	run=$((run + 1))
+	printf 'mail_host = "127.0.0.1:%s"\ntls = off\n' "$DPORT" >"$T/far.route"
+	fill "$MM_PORT" 1
+	_keep=$N
+	N=1
+	one=$(flush mm -q | awk '{ print $2 - $1 }')
+	N=$_keep
+	awk -v n="$N" -v one="$one" -v all="$(sed -n "${run}p" "$T/mm.rtt")" \
+		'BEGIN { print (all * n * 0.3 - one) / ((n - 1) * 0.3) }' >>"$T/data.marg"
+	printf 'mail_host = "127.0.0.1:%s"\ntls = off\n' "$BPORT" >"$T/far.route"
+	fill "$MM_PORT" 1
+	one=$(flush_bdat 1 | awk '{ print $2 - $1 }')
+	fill "$MM_PORT"
+	all=$(flush_bdat "$N" | awk '{ print $2 - $1 }')
+	awk -v n="$N" -v all="$all" 'BEGIN { print all / (n * 0.3) }' >>"$T/bdat.rtt"
+	awk -v n="$N" -v one="$one" -v all="$all" 'BEGIN { print (all - one) / ((n - 1) * 0.3) }' >>"$T/bdat.marg"
+	echo "run $run: round trips per further message masqmail DATA $(tail -n 1 "$T/data.marg"); BDAT $(tail -n 1 "$T/bdat.marg"), with the start $(tail -n 1 "$T/bdat.rtt")"
+done
+echo "slowlink round trips per message once the session is up (300 ms RTT), masqmail -q, DATA: $(stats "$T/data.marg") (target <= 1)"
+echo "slowlink round trips per message (300 ms RTT), masqmail -q, BDAT relay: $(stats "$T/bdat.rtt") (target <= 1)"
+echo "slowlink round trips per message once the session is up (300 ms RTT), masqmail -q, BDAT relay: $(stats "$T/bdat.marg") (target <= 1)"
 exit 0

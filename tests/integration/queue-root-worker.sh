@@ -76,4 +76,47 @@ assert_status 0 $? "-q"
 assert_contains "$(cat "$T/run.out")" "$id => busy@remote.example route=smart" "the 4xx one goes out later"
 assert_eq "$(mm_queued_ids)" "" "the queue is empty"
 assert_eq "$(qr_uids relay2)" "$MAIL_UID" "as the mail user again"
+# A batch: the messages of one queue run go to the worker together and
+# out over one connection; per message and recipient the same results
+# as without the worker.
+qr_relay relay3 --refuse 'bad@*' --busy 'busy@*'
+route_file smart "mail_host = \"127.0.0.1:$relay3_PORT\"
+tls = off"
+batch() {
+	rm -rf "$T/spool/input" "$T/relay3"/msg.* "$T/relay3/uids" "$BOX"
+	qr_run_as_user "$1"
+	for n in 1 2 3 4 5 6 7 8; do
+		case $n in
+		3) r=bad@remote.example ;;
+		6) r=busy@remote.example ;;
+		*) r=ok$n@remote.example ;;
+		esac
+		printf 'Subject: batch %s\n\nnumber %s\n' $n $n | mm -odq "$r" "also$n@remote.example"
+	done
+	route_run >/dev/null
+	echo "status=$?"
+	echo "queued=$(mm_queued_ids | grep -c .)"
+	for id in $(mm_queued_ids); do
+		sed -n 's/^RT:\(.\)<\(.*\)>$/rt \1 \2/p' "$T/spool/input/$id-H" | tr ' ' _
+	done
+	echo "relay=$(cat "$T/relay3"/msg.* 2>/dev/null | grep '^RCPT TO' | sort | tr '\n' ' ')"
+	# one line per connection in the relay's record of the clients' uids
+	echo "connections=$(wc -l <"$T/relay3/uids" | tr -d ' ')"
+	echo "bounce=$(grep -c 'Final-Recipient: rfc822; bad@remote.example' "$BOX")"
+	echo "completed=$(grep -c ' completed$' "$T/run.out")"
+}
+worker=$(batch false)
+worker_uids=$(qr_uids relay3)
+assert_contains "$(cat "$T/run.out")" "remote worker pid=" "the batch went through the worker"
+inline=$(batch true)
+assert_eq "$worker" "$inline" "a batch: the same results with and without the worker"
+assert_eq "$worker" "status=0
+queued=1
+rt___busy@remote.example
+rt_X_also6@remote.example
+relay=RCPT TO:<also1@remote.example> RCPT TO:<also2@remote.example> RCPT TO:<also3@remote.example> RCPT TO:<also4@remote.example> RCPT TO:<also5@remote.example> RCPT TO:<also6@remote.example> RCPT TO:<also7@remote.example> RCPT TO:<also8@remote.example> RCPT TO:<ok1@remote.example> RCPT TO:<ok2@remote.example> RCPT TO:<ok4@remote.example> RCPT TO:<ok5@remote.example> RCPT TO:<ok7@remote.example> RCPT TO:<ok8@remote.example> 
+connections=1
+bounce=1
+completed=8" "a batch: one connection, each message's own results"
+assert_eq "$worker_uids" "$MAIL_UID" "the batch's SMTP client ran as the mail user"
 mm_pass

@@ -13,9 +13,9 @@
 # The token is the value of the first X-Stress-Id header, else the
 # Subject, else "-". DIR/received lines are "TOKEN EPOCH CONN" (CONN
 # numbers the connections), and "cut EPOCH CONN" when connection CONN
-# ended (no QUIT, no command) right after a final 250: the sender may
-# never have read that 250, so the message before is one it may
-# rightly send again. DIR/ready
+# ended without QUIT after a final 250: the sender may never have read
+# the last 250s (a pipelining sender is a message ahead), so those
+# messages are ones it may rightly send again. DIR/ready
 # appears once it listens. How it behaves is read from files in DIR
 # at each step, so a test can change it while it runs:
 #   DIR/delay    seconds (a float) to wait before the final reply
@@ -94,7 +94,6 @@ def serve(conn, conn_id, state):
         line = f.readline(MAX_LINE)
         if not line:
             return
-        state["after_250"] = False
         cmd = line.decode(errors="replace").strip()
         verb = cmd[:4].upper()
         if verb == "EHLO":
@@ -140,6 +139,8 @@ def serve(conn, conn_id, state):
         elif verb == "NOOP":
             say("250 ok")
         elif verb == "QUIT":
+            # only a session that ends in order has every 250 read
+            state["after_250"] = False
             say("221 bye")
             return
         else:

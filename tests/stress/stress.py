@@ -302,13 +302,16 @@ class Run:
                     if parts[0] == "cut":
                         cut.add(parts[2])
                     else:
-                        last[parts[2]] = (parts[0], len(copies[parts[0]]))
+                        last.setdefault(parts[2], []).append((parts[0], len(copies[parts[0]])))
                         copies[parts[0]].append([float(parts[1]), parts[2], False])
         except FileNotFoundError:
             pass
+        # A pipelining client is one message ahead of the replies and
+        # writes each message down after reading its 250, so a cut can
+        # come after the relay's 250s for the last two messages of the
+        # connection and before the client wrote either down.
         for conn in cut:
-            if conn in last:
-                tok, i = last[conn]
+            for tok, i in last.get(conn, [])[-2:]:
                 copies[tok][i][2] = True
         return copies
 

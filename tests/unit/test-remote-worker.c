@@ -265,6 +265,151 @@ test_results_round_trip(void)
 	close(sv[1]);
 }
 
+/* A batch: "B 3" and three requests written at once are read as one,
+ * and the results of all three, in any order, each go to their own
+ * message's recipients. */
+static void
+test_batch_round_trip(void)
+{
+	g_autoptr(GPtrArray) routes = sample_routes();
+	g_autoptr(GHashTable) hosts = new_hosts();
+	g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
+	g_autoptr(GArray) seqs = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(GString) wire = g_string_new("B 3\n");
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmAddress) a = addr("<one@far.example>");
+	g_autoptr(MmAddress) b = addr("<two@far.example>");
+	const MmAddress *rcpts[] = { a, b };
+	MmRemoteRcpt got[3][2] = { { { 0 } } };
+	gboolean have[3][2] = { { FALSE } };
+	MmRemoteRcpt *got_of[] = { got[0], got[1], got[2] };
+	gboolean *have_of[] = { have[0], have[1], have[2] };
+	const guint n_of[] = { 1, 2, 1 };
+	int sv[2];
+
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(MmMessage) msg = sample_message();
+		g_autoptr(GBytes) req = mm_remote_worker_encode_request(4 + i, msg, rcpts, n_of[i], &error);
+		g_assert_no_error(error);
+		g_string_append_len(wire, g_bytes_get_data(req, NULL), (gssize)g_bytes_get_size(req));
+	}
+	make_pair(sv);
+	write_bytes(sv[0], wire->str, wire->len);
+	g_assert_true(mm_remote_worker_read_batch(sv[1], msgs, seqs, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(msgs->len, ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		g_assert_cmpuint(g_array_index(seqs, guint32, i), ==, 4 + i);
+		g_assert_cmpuint(((MmMessage *)msgs->pdata[i])->rcpts->len, ==, n_of[i]);
+	}
+
+	/* the worker answers the last first */
+	MmRemoteRcpt r6[] = { { .status = MM_REMOTE_FAILED, .reason = "550 no", .route = "smart" } };
+	MmRemoteRcpt r4[] = { { .status = MM_REMOTE_DELIVERED, .reason = "250 ok", .route = "smart" } };
+	MmRemoteRcpt r5[] = { { .status = MM_REMOTE_DEFERRED, .reason = "451 later", .route = "smart" },
+		              { .status = MM_REMOTE_DELIVERED, .reason = "250 fine", .route = "direct" } };
+	mm_remote_worker_encode_results(out, 6, r6, 1);
+	mm_remote_worker_encode_results(out, 4, r4, 1);
+	mm_remote_worker_encode_results(out, 5, r5, 2);
+	write_bytes(sv[0], out->str, out->len);
+	g_assert_true(mm_remote_worker_read_batch_results(sv[1], 4, 3, routes, hosts, got_of, have_of, n_of,
+	                                                  g_get_monotonic_time() + 5 * G_USEC_PER_SEC, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(got[0][0].status, ==, MM_REMOTE_DELIVERED);
+	g_assert_cmpstr(got[0][0].reason, ==, "250 ok");
+	g_assert_cmpint(got[1][0].status, ==, MM_REMOTE_DEFERRED);
+	g_assert_cmpint(got[1][1].status, ==, MM_REMOTE_DELIVERED);
+	g_assert_cmpstr(got[1][1].route, ==, "direct");
+	g_assert_cmpint(got[2][0].status, ==, MM_REMOTE_FAILED);
+	for (guint i = 0; i < 3; i++) {
+		for (guint j = 0; j < n_of[i]; j++) {
+			g_assert_true(have[i][j]);
+			mm_remote_rcpt_clear(&got[i][j]);
+		}
+	}
+
+	/* the end of the channel is the end of the run */
+	close(sv[0]);
+	g_ptr_array_set_size(msgs, 0);
+	g_assert_false(mm_remote_worker_read_batch(sv[1], msgs, seqs, &error));
+	g_assert_no_error(error);
+	close(sv[1]);
+}
+
+typedef struct {
+	const char *label;
+	const char *head;   /* before the requests */
+	guint requests;     /* valid requests after it */
+} BadBatchCase;
+
+static const BadBatchCase bad_batch_cases[] = {
+	{ "zero", "B 0\n", 1 },
+	{ "over-limit", "B 101\n", 1 },
+	{ "not-a-count", "B x\n", 1 },
+	{ "no-space", "B1\n", 1 },
+	{ "fewer", "B 3\n", 2 },
+	{ "more", "B 1\n", 2 },
+	{ "nothing-after", "B 2\n", 0 },
+};
+
+/* A batch that breaks the rules is refused, never half taken. */
+static void
+test_batch_bad(gconstpointer data)
+{
+	const BadBatchCase *c = data;
+	g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
+	g_autoptr(GArray) seqs = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(GString) wire = g_string_new(c->head);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MmAddress) a = addr("<one@far.example>");
+	const MmAddress *rcpts[] = { a };
+	int sv[2];
+
+	for (guint i = 0; i < c->requests; i++) {
+		g_autoptr(MmMessage) msg = sample_message();
+		g_autoptr(GBytes) req = mm_remote_worker_encode_request(1 + i, msg, rcpts, 1, &error);
+		g_assert_no_error(error);
+		g_string_append_len(wire, g_bytes_get_data(req, NULL), (gssize)g_bytes_get_size(req));
+	}
+	make_pair(sv);
+	write_bytes(sv[0], wire->str, wire->len);
+	close(sv[0]);
+	g_assert_false(mm_remote_worker_read_batch(sv[1], msgs, seqs, &error));
+	g_assert_error(error, MM_ERROR, MM_ERROR_CORRUPT);
+	close(sv[1]);
+}
+
+/* Results for a request that is not in the batch are hostile. */
+static void
+test_batch_results_outside(void)
+{
+	g_autoptr(GPtrArray) routes = sample_routes();
+	g_autoptr(GHashTable) hosts = new_hosts();
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	MmRemoteRcpt sent[] = { { .status = MM_REMOTE_DELIVERED, .reason = "250 ok", .route = "smart" } };
+	MmRemoteRcpt got[2] = { { 0 } };
+	gboolean have[2] = { FALSE };
+	MmRemoteRcpt *got_of[] = { &got[0], &got[1] };
+	gboolean *have_of[] = { &have[0], &have[1] };
+	const guint n_of[] = { 1, 1 };
+	int sv[2];
+
+	mm_remote_worker_encode_results(out, 10, sent, 1);
+	mm_remote_worker_encode_results(out, 12, sent, 1);
+	make_pair(sv);
+	write_bytes(sv[0], out->str, out->len);
+	g_assert_false(mm_remote_worker_read_batch_results(sv[1], 10, 2, routes, hosts, got_of, have_of, n_of,
+	                                                   g_get_monotonic_time() + 5 * G_USEC_PER_SEC, &error));
+	g_assert_error(error, MM_ERROR, MM_ERROR_CORRUPT);
+	g_assert_true(have[0]);
+	g_assert_false(have[1]);
+	mm_remote_rcpt_clear(&got[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A field longer than the parent takes is cut by the worker, so that
  * an honest worker never looks like a hostile one. */
 static void
@@ -836,6 +981,12 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &bad_request_cases[i], test_request_bad);
 	}
 	g_test_add_func("/remote-worker/results/round-trip", test_results_round_trip);
+	g_test_add_func("/remote-worker/batch/round-trip", test_batch_round_trip);
+	for (gsize i = 0; i < G_N_ELEMENTS(bad_batch_cases); i++) {
+		g_autofree char *path = g_strdup_printf("/remote-worker/batch/bad/%s", bad_batch_cases[i].label);
+		g_test_add_data_func(path, &bad_batch_cases[i], test_batch_bad);
+	}
+	g_test_add_func("/remote-worker/batch/results-outside", test_batch_results_outside);
 	g_test_add_func("/remote-worker/results/long-reason", test_results_long_reason);
 	for (gsize i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
 		g_autofree char *path = g_strdup_printf("/remote-worker/results/hostile/%s", hostile_cases[i].label);
