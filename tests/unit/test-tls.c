@@ -386,13 +386,15 @@ test_nonblocking(void)
 	c.creds = client_creds("ca", TRUE, NULL, NULL);
 	c.fd = sv[0];
 	c.request = g_strdup("EHLO client.test\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
-	thread = g_thread_new("client", blocking_client, &c);
-
 	screds = server_creds("server", NULL, NULL);
 	tls = mm_tls_new_server(screds, sv[1], &error);
 	g_assert_no_error(error);
+	/* before the client says anything the server can only wait; later
+	 * steps may or may not find their data already there */
+	g_assert_cmpint(mm_tls_handshake(tls, &error), ==, MM_TLS_WANT_READ);
+	g_assert_no_error(error);
+	thread = g_thread_new("client", blocking_client, &c);
 	g_assert_cmpint(drive(tls, sv[1], step_handshake, NULL, &waits), ==, MM_TLS_OK);
-	g_assert_cmpuint(waits, >, 0);
 
 	/* small reads: the rest of the record waits in the session */
 	io.in = in;
