@@ -40,6 +40,7 @@ struct MmSmtpClient {
 	char *tls_info;
 	gboolean loopback;
 	gboolean broken;     /* the connection cannot be used any more */
+	guint sock_timeout;  /* seconds the socket's time limits are set to; 0: not yet */
 	gboolean dirty;      /* a transaction was begun and not finished: RSET first */
 
 	/* from the options */
@@ -145,6 +146,10 @@ set_socket_timeout(MmSmtpClient *c, guint secs)
 {
 	struct timeval tv = { .tv_sec = secs, .tv_usec = 0 };
 
+	/* two system calls a message in a long queue run otherwise */
+	if (secs == c->sock_timeout)
+		return;
+	c->sock_timeout = secs;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
