@@ -11,7 +11,8 @@ mm_conf "listen_addresses = \"127.0.0.1:$port\""
 
 mm_bg "$MASQMAIL" -C "$MM_CONF" -bD
 pid=$MM_LAST_PID
-mm_wait_for "[ -f '$T/run/masqmail.pid' ]" 10 || mm_fail "no pid file"
+# the file is made (and locked) before the pid is written into it
+mm_wait_for "[ -s '$T/run/masqmail.pid' ]" 10 || mm_fail "no pid file"
 assert_eq "$(cat "$T/run/masqmail.pid")" "$pid" "the pid file holds the daemon's pid"
 banner=$(/usr/bin/python3 - "$port" <<'PY'
 import socket, sys
