@@ -46,3 +46,8 @@ check-valgrind:
 	$(SHELL) $(top_srcdir)/tests/lib/valgrind-report valgrind
 .PHONY: check-valgrind
 dist_noinst_SCRIPTS += tests/stress/faults.sh
+
+# Benchmarks against Postfix (not part of the suite; tests/bench/README)
+dist_noinst_SCRIPTS += tests/bench/flush.sh tests/bench/intake.sh tests/bench/memory.sh \
+	tests/bench/scaling.sh tests/bench/sendmail.sh tests/bench/slowlink.sh
+dist_noinst_DATA += tests/bench/README tests/bench/bench-lib.sh tests/bench/memory-floor.c
