@@ -58,6 +58,7 @@
 #include "daemon/links.h"
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
+#include "daemon/reaper.h"
 #include "daemon/state.h"
 #include "queue/queue.h"
 #include "queue/uid.h"
@@ -101,7 +102,6 @@ struct _Daemon {
 	guint queue_first_id;
 	guint smtp_stop_id;
 	guint jobs_stop_id;
-	guint signal_ids[3];
 	gboolean stopping;
 	gboolean jobs_done;
 	int pid_fd;
@@ -472,7 +472,8 @@ static void
 smtp_child_free(SmtpChild *sc)
 {
 	g_clear_handle_id(&sc->pipe_id, g_source_remove);
-	g_clear_handle_id(&sc->watch_id, g_source_remove);
+	mm_reaper_unwatch(sc->watch_id);
+	sc->watch_id = 0;
 	if (sc->pipe >= 0)
 		close(sc->pipe);
 	g_string_free(sc->buf, TRUE);
@@ -586,6 +587,7 @@ start_smtp_child(Daemon *d)
 		return;
 	}
 	if (pid == 0) {
+		mm_reaper_child_setup();
 		close(fds[0]);
 		smtp_child_main(d, fds[1], ctx, parent);
 	}
@@ -598,7 +600,7 @@ start_smtp_child(Daemon *d)
 	sc->pipe = fds[0];
 	sc->buf = g_string_new(NULL);
 	sc->pipe_id = g_unix_fd_add(fds[0], G_IO_IN | G_IO_HUP, on_smtp_pipe, sc);
-	sc->watch_id = g_child_watch_add(pid, on_smtp_child_exit, sc);
+	sc->watch_id = mm_reaper_watch(pid, on_smtp_child_exit, sc);
 	g_ptr_array_add(d->smtp_children, sc);
 	d->current = sc;
 }
@@ -609,6 +611,7 @@ jobs_child_setup(gpointer data)
 {
 	Daemon *d = data;
 
+	mm_reaper_child_setup();
 	close_parent_fds(d);
 	for (guint i = 0; d->listen_fds && i < d->listen_fds->len; i++)
 		close(g_array_index(d->listen_fds, int, i));
@@ -922,8 +925,7 @@ start_links(Daemon *d, GError **error)
 static void
 daemon_clear(Daemon *d)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(d->signal_ids); i++)
-		g_clear_handle_id(&d->signal_ids[i], g_source_remove);
+	mm_reaper_stop();
 	g_clear_handle_id(&d->restart_id, g_source_remove);
 	unwatch_listeners(d);
 	g_clear_handle_id(&d->queue_timer_id, g_source_remove);
@@ -996,14 +998,16 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 	d.state->started = g_get_real_time() / G_USEC_PER_SEC;
 	/* what a crash of the last daemon left while writing */
 	mm_queue_collect_orphans(d.conf->spool_dir, d.state->started);
+	if (!mm_reaper_start(on_quit_signal, on_reload_signal, &d, &error)) {
+		mm_log(LOG_ERR, "cannot start: %s", error->message);
+		status = EX_OSERR;
+		goto out;
+	}
 	if (d.listeners)
 		start_smtp_child(&d);
 	if (d.links)
 		mm_links_start(d.links);
 	start_control(&d);
-	d.signal_ids[0] = g_unix_signal_add(SIGTERM, on_quit_signal, &d);
-	d.signal_ids[1] = g_unix_signal_add(SIGINT, on_quit_signal, &d);
-	d.signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload_signal, &d);
 	if (cfg->queue_interval > 0) {
 		/* as 1.0: a run at once, then one per interval */
 		d.queue_first_id = g_idle_add(on_first_queue_run, &d);

@@ -33,6 +33,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "daemon/jobs.h"
+#include "daemon/reaper.h"
 #include "deliver/deliver.h"
 #include "deliver/remote_worker.h"
 #include "queue/runner.h"
@@ -254,8 +255,7 @@ route_run(const MmConf *conf, const char *name, int result_fd)
 static void
 child_free(Child *c)
 {
-	if (c->watch_id)
-		g_source_remove(c->watch_id);
+	mm_reaper_unwatch(c->watch_id);
 	if (c->result_fd >= 0)
 		close(c->result_fd);
 	g_free(c->name);
@@ -416,7 +416,7 @@ spawn(MmJobs *jobs, ChildKind kind, const char *uid, const char *name)
 		 * the group; EACCES once the child ran: it did it itself */
 		setpgid(pid, pid);
 	}
-	c->watch_id = g_child_watch_add(pid, on_child_exit, c);
+	c->watch_id = mm_reaper_watch(pid, on_child_exit, c);
 	g_hash_table_insert(jobs->children, GINT_TO_POINTER(pid), c);
 	return c;
 }
@@ -626,6 +626,7 @@ mm_jobs_deliver_detached(const MmConf *conf, const char *uid)
 		if (pid != 0)
 			_exit(pid < 0 ? EX_OSERR : EX_OK);
 		setsid();
+		mm_reaper_child_setup();
 		child_reset_signals(FALSE);
 		/* the client's connection must close when the session does,
 		 * not when this delivery is over */

@@ -3,7 +3,7 @@
  * The daemon's work in child processes: delivering one message that
  * the SMTP server queued, and queue runs. Deliveries block (deliver.h),
  * so the daemon never makes them itself: it forks, and the main loop
- * only watches the child (g_child_watch_add()).
+ * only watches the child (mm_reaper_watch()).
  *
  * A delivery's remote transfers can be stopped when a link goes down
  * (mm_jobs_link_down()); its local deliveries never are.

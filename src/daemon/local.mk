@@ -2,6 +2,7 @@ libmasqmail_a_SOURCES += \
 	src/daemon/listen.c src/daemon/listen.h \
 	src/daemon/pidfile.c src/daemon/pidfile.h \
 	src/daemon/jobs.c src/daemon/jobs.h \
+	src/daemon/reaper.c src/daemon/reaper.h \
 	src/daemon/daemon.c src/daemon/daemon.h
 
 TESTS += \
