@@ -571,10 +571,9 @@ start_smtp_child(Daemon *d)
 		d->restart_id = g_timeout_add_seconds(SMTP_RESTART_SECS, on_restart, d);
 		return;
 	}
-	/* Made before the fork: GLib's worker thread (signals, child
-	 * watches) may hold the lock of its list of contexts at the moment
-	 * we fork, and the child, which has no such thread, would wait for
-	 * it forever in g_main_context_new(). */
+	/* The child's main context. The parent has no other thread
+	 * (reaper.c), so it could as well be made after the fork; it is
+	 * made here so that the child starts with nothing to set up. */
 	ctx = g_main_context_new();
 	parent = getpid();
 	pid = fork();

@@ -1295,15 +1295,15 @@ mm_spool_list_uids(const char *spool_dir, GError **error)
 	return set ? sorted_keys(set) : NULL;
 }
 
-GPtrArray *
-mm_spool_list_orphans(const char *spool_dir, GError **error)
+/* The ids in input/ with a -D file and no -H file. */
+static GHashTable *
+data_without_header(const char *spool_dir, GError **error)
 {
-	g_autoptr(GHashTable) data = NULL;
+	g_autoptr(GHashTable) data = scan_input(spool_dir, "-D", error);
 	g_autoptr(GHashTable) headers = NULL;
 	GHashTableIter it;
 	gpointer key;
 
-	data = scan_input(spool_dir, "-D", error);
 	if (data == NULL)
 		return NULL;
 	headers = scan_input(spool_dir, "-H", error);
@@ -1311,8 +1311,25 @@ mm_spool_list_orphans(const char *spool_dir, GError **error)
 		return NULL;
 	g_hash_table_iter_init(&it, data);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		/* a locked -D without -H is a message being written */
-		if (g_hash_table_contains(headers, key) || mm_spool_is_locked(spool_dir, key))
+		if (g_hash_table_contains(headers, key))
+			g_hash_table_iter_remove(&it);
+	}
+	return g_steal_pointer(&data);
+}
+
+GPtrArray *
+mm_spool_list_orphans(const char *spool_dir, GError **error)
+{
+	g_autoptr(GHashTable) data = data_without_header(spool_dir, error);
+	GHashTableIter it;
+	gpointer key;
+
+	if (data == NULL)
+		return NULL;
+	/* a locked -D without -H is a message being written */
+	g_hash_table_iter_init(&it, data);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		if (mm_spool_is_locked(spool_dir, key))
 			g_hash_table_iter_remove(&it);
 	}
 	return sorted_keys(data);
@@ -1344,26 +1361,16 @@ mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error)
 GPtrArray *
 mm_spool_list_leftovers(const char *spool_dir, GError **error)
 {
-	g_autoptr(GHashTable) data = NULL;
-	g_autoptr(GHashTable) headers = NULL;
+	g_autoptr(GHashTable) data = data_without_header(spool_dir, error);
 	g_autoptr(GHashTable) temps = NULL;
 	GHashTableIter it;
 	gpointer key;
 
-	data = scan_input(spool_dir, "-D", error);
 	if (data == NULL)
-		return NULL;
-	headers = scan_input(spool_dir, "-H", error);
-	if (headers == NULL)
 		return NULL;
 	temps = scan_input(spool_dir, "-H.tmp", error);
 	if (temps == NULL)
 		return NULL;
-	g_hash_table_iter_init(&it, data);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		if (g_hash_table_contains(headers, key))
-			g_hash_table_iter_remove(&it);
-	}
 	g_hash_table_iter_init(&it, temps);
 	while (g_hash_table_iter_next(&it, &key, NULL))
 		g_hash_table_add(data, g_strdup(key));
