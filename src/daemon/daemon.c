@@ -972,6 +972,13 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 		status = mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
 		goto out;
 	}
+	/* What a crash of the last daemon left while writing. Done before
+	 * detaching: the scan's code and its error paths (GLib's charset
+	 * conversion for a missing input/) are then not counted in the
+	 * resident set of the daemon that -bd leaves running, which maps
+	 * after the fork only what it touches itself. The pid file is
+	 * locked, so no other daemon runs a collection meanwhile. */
+	mm_queue_collect_orphans(d.conf->spool_dir, g_get_real_time() / G_USEC_PER_SEC);
 	d.jobs = mm_jobs_new(d.conf, jobs_child_setup, &d);
 	if (!start_links(&d, &error)) {
 		start_failed(&d, "daemon not started: %s", error->message);
@@ -995,8 +1002,6 @@ mm_daemon_run(const MmDaemonConfig *cfg)
 
 	d.loop = g_main_loop_new(NULL, FALSE);
 	d.state->started = g_get_real_time() / G_USEC_PER_SEC;
-	/* what a crash of the last daemon left while writing */
-	mm_queue_collect_orphans(d.conf->spool_dir, d.state->started);
 	if (!mm_reaper_start(on_quit_signal, on_reload_signal, &d, &error)) {
 		mm_log(LOG_ERR, "cannot start: %s", error->message);
 		status = EX_OSERR;

@@ -12,5 +12,6 @@ TESTS += \
 	tests/integration/daemon-reload.sh \
 	tests/integration/daemon-term.sh \
 	tests/integration/daemon-idle.sh \
+	tests/integration/daemon-bindnow.sh \
 	tests/integration/daemon-detach.sh \
 	tests/integration/daemon-concurrency.sh

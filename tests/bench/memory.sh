@@ -8,7 +8,8 @@
 # printed. The sessions come from a Python client that opens them all,
 # sends each a message up to half its body and holds it there while the
 # figures are sampled; R rounds (default 5). Idle is sampled once the
-# daemon's SMTP child has ended (30 s without a session). Needs root.
+# daemon's SMTP child has ended (30 s without a session), before the
+# sessions and once more after them. Needs root.
 #
 # The daemon is started as conf/masqmail.service starts it: -bd, which
 # detaches (forks) once it is set up. MEMORY_FOREGROUND=1 starts it with
@@ -140,12 +141,18 @@ while [ $run -lt "$RUNS" ]; do
 	done
 	echo "run $run: $S sessions masqmail $(tail -n 1 "$T/mm.load") Postfix $(tail -n 1 "$T/pf.load") (RSS kB, PSS kB, processes)"
 done
+# idle again once the sessions' SMTP child has ended: what the parent
+# keeps of the code it ran meanwhile (forks, child watches, the log)
+mm_wait_for "[ \$(tree '$MM_DAEMON_PID' | wc -l) -eq 1 ]" 45 ||
+	echo "# masqmail's SMTP child did not end within 45 s of the sessions"
+mem "$MM_DAEMON_PID" >"$T/mm.after"
 for f in mm.idle pf.idle mm.load pf.load; do
 	cut -d' ' -f1 "$T/$f" | awk '{ print $1 / 1024 }' >"$T/$f.rss"
 	cut -d' ' -f2 "$T/$f" | awk '{ print $1 / 1024 }' >"$T/$f.pss"
 	cut -d' ' -f3 "$T/$f" >"$T/$f.n"
 done
 echo "memory idle, masqmail: RSS MB $(stats "$T/mm.idle.rss"), PSS MB $(stats "$T/mm.idle.pss"), processes $(median "$T/mm.idle.n") (target RSS <= 3 MB)"
+echo "memory idle after the sessions, masqmail: RSS MB $(awk '{ print $1 / 1024 }' "$T/mm.after"), PSS MB $(awk '{ print $2 / 1024 }' "$T/mm.after"), processes $(cut -d' ' -f3 "$T/mm.after")"
 echo "memory idle, Postfix: RSS MB $(stats "$T/pf.idle.rss"), PSS MB $(stats "$T/pf.idle.pss"), processes $(median "$T/pf.idle.n")"
 echo "memory $S sessions, masqmail: RSS MB $(stats "$T/mm.load.rss"), PSS MB $(stats "$T/mm.load.pss"), processes $(median "$T/mm.load.n") (target <= 16 MB)"
 echo "memory $S sessions, Postfix: RSS MB $(stats "$T/pf.load.rss"), PSS MB $(stats "$T/pf.load.pss"), processes $(median "$T/pf.load.n")"
