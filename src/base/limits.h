@@ -56,6 +56,10 @@
  * it. A message larger than the size is a batch of its own. */
 #define MM_QUEUE_BATCH_MAX 100
 #define MM_QUEUE_BATCH_BYTES (16L * 1024 * 1024)
+/* removals handed to a queue run's remover thread and not yet done
+ * (spool.h): each holds two descriptors (the lock, the -H), on top of
+ * the batch's MM_QUEUE_BATCH_MAX locks, well within the usual 1024 */
+#define MM_SPOOL_REMOVER_PENDING_MAX 128
 /* one line of a configuration, route or alias file */
 #define MM_CONF_LINE_MAX (16 * 1024)
 /* nesting of included list files */

@@ -42,6 +42,7 @@ struct MmDeliverRun {
 	GPtrArray *routes;       /* MmRoute*; NULL: not looked up yet */
 	MmRemoteRun *remote;     /* the sessions; NULL until the first remote recipient */
 	MmDeliverWorker worker_mode;
+	MmSpoolRemover *remover; /* borrowed; NULL: removals in place */
 	MmRemoteWorker *worker;  /* the sessions, when a worker has them */
 	char *worker_failure;    /* why no worker could be started in this run */
 	gboolean remote_said;    /* the log knows remote recipients wait */
@@ -92,6 +93,7 @@ typedef struct {
  * over at once and finishes each message after. */
 typedef struct {
 	MmMessage *msg;
+	MmSpoolLock **lock;      /* the caller's lock, for the remover; NULL: not given */
 	MmDeliverReport *report;
 	gint64 now;
 	gboolean settled;        /* finished: nothing was pending, or completed */
@@ -160,6 +162,13 @@ mm_deliver_run_free(MmDeliverRun *run)
 		g_ptr_array_unref(run->routes);
 	g_free(run->worker_failure);
 	g_free(run);
+}
+
+void
+mm_deliver_run_set_remover(MmDeliverRun *run, MmSpoolRemover *remover)
+{
+	g_return_if_fail(run != NULL);
+	run->remover = remover;
 }
 
 void
@@ -756,12 +765,17 @@ envelope_state(const MmMessage *msg)
  * envelope_state() when read; NULL: write), which spares a sync per
  * waiting message in every queue run while offline. */
 static gboolean
-finish(MmDeliverRun *run, MmMessage *msg, const char *before, MmDeliverReport *report,
-       GError **error)
+finish(MmDeliverRun *run, MmMessage *msg, MmSpoolLock **lock, const char *before,
+       MmDeliverReport *report, GError **error)
 {
 	if (mm_message_count_pending(msg) == 0) {
-		if (!mm_spool_remove_whole(run->conf->spool_dir, msg->uid, error))
+		if (run->remover != NULL && lock != NULL && *lock != NULL) {
+			/* the -H goes now; the rest beside the session */
+			if (!mm_spool_remover_remove(run->remover, lock, error))
+				return FALSE;
+		} else if (!mm_spool_remove_whole(run->conf->spool_dir, msg->uid, error)) {
 			return FALSE;
+		}
 		report->removed = TRUE;
 		mm_log(LOG_NOTICE, "%s completed", msg->uid);
 		return TRUE;
@@ -837,7 +851,7 @@ delivery_prepare(MmDeliverRun *run, Delivery *d, GError **error)
 	}
 	if (origins->len == 0) {
 		d->settled = TRUE;
-		d->ok = finish(run, msg, NULL, report, error);
+		d->ok = finish(run, msg, d->lock, NULL, report, error);
 		return;
 	}
 	/* the clock for warnings starts now for a message that does not
@@ -1069,7 +1083,7 @@ delivery_complete(MmDeliverRun *run, Delivery *d, GError **error)
 			record_result(msg, t->result->rcpt, MM_RCPT_FAILED, conf->caseless_matching);
 	}
 
-	ok = finish(run, msg, d->before, report, error);
+	ok = finish(run, msg, d->lock, d->before, report, error);
 	if (!ok)
 		g_prefix_error(error, "%s: spool not updated (deliveries will be repeated): ", msg->uid);
 	/* the notices go out after the batch (deliver_notices()): this
@@ -1078,8 +1092,8 @@ delivery_complete(MmDeliverRun *run, Delivery *d, GError **error)
 }
 
 guint
-mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDeliverReport *reports,
-                    GError **errors)
+mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, MmSpoolLock **locks, guint n,
+                    MmDeliverReport *reports, GError **errors)
 {
 	g_autofree Delivery **ds = NULL;
 	g_autofree MmDeliverReport *scratch = NULL;
@@ -1094,6 +1108,7 @@ mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDelive
 		g_return_val_if_fail(msgs[i]->uid != NULL && msgs[i]->body != NULL, 0);
 		ds[i] = g_new0(Delivery, 1);
 		ds[i]->msg = msgs[i];
+		ds[i]->lock = locks != NULL ? &locks[i] : NULL;
 		ds[i]->report = &reports[i];
 		ds[i]->now = run_now(run);
 		ds[i]->error = errors != NULL ? &errors[i] : NULL;
@@ -1127,7 +1142,7 @@ mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *report, G
 
 	g_return_val_if_fail(run != NULL && msg != NULL && msg->uid != NULL, FALSE);
 	g_return_val_if_fail(msg->body != NULL, FALSE);
-	failed = mm_deliver_messages(run, &msg, 1, report, &local);
+	failed = mm_deliver_messages(run, &msg, NULL, 1, report, &local);
 	if (failed == 0)
 		return TRUE;
 	g_propagate_error(error, g_steal_pointer(&local));

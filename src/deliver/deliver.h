@@ -58,6 +58,7 @@
 #include "conf/conf.h"
 #include "deliver/online.h"
 #include "msg/message.h"
+#include "queue/spool.h"
 
 /* State shared by the deliveries of one queue run or one submission:
  * the configuration, the clock, what was already said in the log, and
@@ -121,6 +122,12 @@ typedef enum {
 /* Call it before the first delivery. */
 void mm_deliver_run_set_worker(MmDeliverRun *run, MmDeliverWorker mode);
 
+/* Messages that are done go through @remover (borrowed; NULL, the
+ * default: removed in place, mm_spool_remove_whole()) when their
+ * caller gave their locks to mm_deliver_messages(): a queue run's
+ * session then goes on while the files are freed (spool.h). */
+void mm_deliver_run_set_remover(MmDeliverRun *run, MmSpoolRemover *remover);
+
 /* With FALSE, local results (mailboxes, MDAs, pipes, log_user's copy)
  * are not tried and stay pending: -qo sends remote mail only, as 1.0
  * does. TRUE by default. */
@@ -167,7 +174,10 @@ gboolean mm_deliver_message(MmDeliverRun *run, MmMessage *msg, MmDeliverReport *
  * either marked or untouched. Failure notices queued on the way are
  * delivered after the batch. @reports (room for @n, or NULL) and @errors (room for @n
  * GError*, each NULL on entry, or NULL) are per message, as the
- * report and error of mm_deliver_message(). Returns the number of
- * messages whose spool could not be brought up to date. */
-guint mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, guint n, MmDeliverReport *reports,
-                          GError **errors);
+ * report and error of mm_deliver_message(). @locks (room for @n, or
+ * NULL) are the messages' locks, which the caller holds: with a
+ * remover (mm_deliver_run_set_remover()) a message that is removed
+ * goes to it with its lock, and its slot becomes NULL. Returns the
+ * number of messages whose spool could not be brought up to date. */
+guint mm_deliver_messages(MmDeliverRun *run, MmMessage *const *msgs, MmSpoolLock **locks, guint n,
+                          MmDeliverReport *reports, GError **errors);

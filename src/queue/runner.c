@@ -34,7 +34,8 @@ batch_flush(MmDeliverRun *run, Batch *b, MmQueueRunStats *stats)
 		return;
 	reports = g_new0(MmDeliverReport, n);
 	errors = g_new0(GError *, n);
-	mm_deliver_messages(run, (MmMessage *const *)b->msgs->pdata, n, reports, errors);
+	mm_deliver_messages(run, (MmMessage *const *)b->msgs->pdata, (MmSpoolLock **)b->locks->pdata, n,
+	                    reports, errors);
 	for (guint i = 0; i < n; i++) {
 		if (errors[i] != NULL) {
 			mm_log(LOG_ERR, "%s", errors[i]->message);
@@ -44,7 +45,8 @@ batch_flush(MmDeliverRun *run, Batch *b, MmQueueRunStats *stats)
 			stats->completed++;
 		}
 	}
-	/* the locks go after the spool says what happened */
+	/* the locks go after the spool says what happened; those of
+	 * removed messages went to the remover (NULL here) */
 	g_ptr_array_set_size(b->msgs, 0);
 	g_ptr_array_set_size(b->locks, 0);
 	b->bytes = 0;
@@ -99,6 +101,8 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	MmQueueRunStats scratch;
 	const char *spool_dir;
 	Batch batch = { 0 };
+	g_autoptr(MmSpoolRemover) remover = NULL;
+	g_autoptr(GError) drain_error = NULL;
 
 	g_return_val_if_fail(run != NULL, FALSE);
 	spool_dir = mm_deliver_run_conf(run)->spool_dir;
@@ -113,6 +117,9 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	stats->messages = uids->len;
 	batch.msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
 	batch.locks = g_ptr_array_new_with_free_func((GDestroyNotify)mm_spool_unlock);
+	/* delivered messages are freed beside the sessions (spool.h) */
+	remover = mm_spool_remover_new(spool_dir);
+	mm_deliver_run_set_remover(run, remover);
 	mm_log(LOG_NOTICE, "queue run started: %u message(s)", uids->len);
 	/* ids sort by the time they were made: oldest first */
 	for (guint i = 0; i < uids->len; i++)
@@ -120,6 +127,12 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	batch_flush(run, &batch, stats);
 	g_ptr_array_unref(batch.msgs);
 	g_ptr_array_unref(batch.locks);
+	/* every removal done before the run says it is over */
+	mm_deliver_run_set_remover(run, NULL);
+	if (!mm_spool_remover_drain(remover, &drain_error)) {
+		mm_log(LOG_ERR, "%s", drain_error->message);
+		stats->errors++;
+	}
 	mm_log(LOG_NOTICE, "queue run finished: %u completed, %u skipped (locked), %u damaged, %u errors",
 	       stats->completed, stats->locked, stats->damaged, stats->errors);
 	return TRUE;

@@ -14,7 +14,10 @@
  * to a relay pipelined behind each other; each message's -H file is
  * written as soon as that message's results are final, not at the end
  * of the batch or the run, so that a run that dies repeats at most the
- * message whose reply it was reading.
+ * message whose reply it was reading. A message that is done leaves the
+ * queue there and then (its -H is unlinked); its data file and its lock
+ * go to the run's remover thread (spool.h: MmSpoolRemover), which frees
+ * them while the session goes on and is drained before the run returns.
  *
  * The one-shot modes (-q, -qo, runq) and the daemon's runs call this;
  * it blocks until the run is over.

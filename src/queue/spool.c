@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -1356,6 +1357,387 @@ mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error)
 	ok = mm_spool_remove(spool_dir, uid, error);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Removal beside the caller's work (spool.h: MmSpoolRemover)          */
+
+/* A removal handed to the thread: the -D file's name in input/ and the
+ * descriptors whose last close frees the message's inodes. Fixed size,
+ * so that the thread never allocates. */
+typedef struct {
+	int data_fd;   /* the lock's descriptor, on the -D */
+	int header_fd; /* O_PATH on the unlinked -H, or -1 */
+	char name[MM_SPOOL_UID_MAX + 3];
+} Removal;
+
+struct _MmSpoolRemover {
+	char *spool_dir;
+	pid_t pid;               /* the process whose thread it is */
+	int dir_fd;              /* input/, for unlinkat(); -1 while stopped */
+	int wake_fd;             /* eventfd: work, a stop, or a signal */
+	GThread *thread;         /* NULL: stopped */
+	GMutex mutex;            /* guards what follows */
+	GCond cond;              /* the caller waits on it: space, started, done */
+	Removal ring[MM_SPOOL_REMOVER_PENDING_MAX];
+	guint head, count;
+	gboolean started;        /* the thread is in its loop */
+	gboolean sleeping;       /* the thread waits on wake_fd */
+	gboolean quit;           /* stop once nothing is pending */
+	guint failures;          /* -D files that could not be unlinked */
+	int first_errno;
+	char first_name[MM_SPOOL_UID_MAX + 3];
+	/* set from the signal handler */
+	volatile gint signo;     /* an ending signal came in */
+	volatile gint closing;   /* the caller is draining: it acts on signo */
+	gboolean handled[NSIG];  /* the handler is installed for this signal */
+	struct sigaction old_action[NSIG];
+};
+
+/* The remover whose thread runs, for the signal handler. */
+static MmSpoolRemover *volatile remover_active;
+
+static const int remover_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+static void
+ending_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++)
+		sigaddset(set, remover_signals[i]);
+}
+
+/* Where an ending signal's default action would kill the process with
+ * removals half done. Async-signal-safe throughout. In a child forked
+ * without exec the handler is the parent's: the default action then.
+ * While the thread runs, the thread is told and this thread waits here
+ * to be ended with the rest of the process once the removals handed
+ * over are done (remover_die()); while the caller drains, it does the
+ * same after the join. */
+static void
+remover_on_signal(int signo)
+{
+	MmSpoolRemover *rm = remover_active;
+	int saved = errno;
+
+	if (rm == NULL || rm->pid != getpid()) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		sigemptyset(&dfl.sa_mask);
+		sigaction(signo, &dfl, NULL);
+		/* held back until the handler returns, then the default */
+		raise(signo);
+		errno = saved;
+		return;
+	}
+	g_atomic_int_set(&rm->signo, signo);
+	if (g_atomic_int_get(&rm->closing)) {
+		errno = saved;
+		return;
+	}
+	{
+		guint64 one = 1;
+		ssize_t n = write(rm->wake_fd, &one, sizeof one);
+		(void)n;
+	}
+	for (;;)
+		pause();
+}
+
+/* In the thread, once a signal came and nothing is pending: the end
+ * the signal would have made, now. */
+static void G_GNUC_NORETURN
+remover_die(int signo)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(signo, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	raise(signo);
+	_exit(128 + signo);
+}
+
+/* The expensive half of a removal. */
+static void
+removal_finish(MmSpoolRemover *rm, int dir_fd, const Removal *r)
+{
+	if (unlinkat(dir_fd, r->name, 0) != 0 && errno != ENOENT) {
+		int e = errno;
+
+		g_mutex_lock(&rm->mutex);
+		if (rm->failures++ == 0) {
+			rm->first_errno = e;
+			memcpy(rm->first_name, r->name, sizeof rm->first_name);
+		}
+		g_mutex_unlock(&rm->mutex);
+	}
+	/* the data's last descriptor: its inode is freed, the lock released */
+	close(r->data_fd);
+	if (r->header_fd >= 0)
+		close(r->header_fd);
+}
+
+/* The thread: every signal blocked, no allocation, no lock but the
+ * remover's (spool.h). */
+static gpointer
+remover_thread(gpointer data)
+{
+	MmSpoolRemover *rm = data;
+
+	g_mutex_lock(&rm->mutex);
+	rm->started = TRUE;
+	g_cond_broadcast(&rm->cond);
+	for (;;) {
+		if (rm->count > 0) {
+			Removal r = rm->ring[rm->head];
+
+			g_mutex_unlock(&rm->mutex);
+			removal_finish(rm, rm->dir_fd, &r);
+			g_mutex_lock(&rm->mutex);
+			rm->head = (rm->head + 1) % MM_SPOOL_REMOVER_PENDING_MAX;
+			rm->count--;
+			g_cond_broadcast(&rm->cond);
+			continue;
+		}
+		if (g_atomic_int_get(&rm->signo) != 0)
+			remover_die(g_atomic_int_get(&rm->signo));
+		if (rm->quit)
+			break;
+		rm->sleeping = TRUE;
+		g_mutex_unlock(&rm->mutex);
+		{
+			guint64 n;
+			ssize_t got = read(rm->wake_fd, &n, sizeof n);
+			(void)got;
+		}
+		g_mutex_lock(&rm->mutex);
+		rm->sleeping = FALSE;
+	}
+	g_mutex_unlock(&rm->mutex);
+	return NULL;
+}
+
+MmSpoolRemover *
+mm_spool_remover_new(const char *spool_dir)
+{
+	MmSpoolRemover *rm = g_new0(MmSpoolRemover, 1);
+
+	g_return_val_if_fail(spool_dir != NULL, NULL);
+	rm->spool_dir = g_strdup(spool_dir);
+	rm->dir_fd = -1;
+	rm->wake_fd = -1;
+	g_mutex_init(&rm->mutex);
+	g_cond_init(&rm->cond);
+	return rm;
+}
+
+/* Starts the thread and the signal handlers. FALSE (logged at debug
+ * level) when it cannot: the removals are then made by the caller. */
+static gboolean
+remover_start(MmSpoolRemover *rm)
+{
+	g_autofree char *dir = NULL;
+	g_autoptr(GError) error = NULL;
+	sigset_t all, old;
+	struct sigaction sa = { .sa_handler = remover_on_signal, .sa_flags = SA_RESTART };
+
+	if (rm->thread != NULL)
+		return TRUE;
+	if (remover_active != NULL && remover_active != rm)
+		return FALSE;
+	dir = input_dir(rm->spool_dir);
+	rm->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rm->dir_fd < 0) {
+		mm_debug(1, "removals made in place: open %s: %s", dir, g_strerror(errno));
+		return FALSE;
+	}
+	if (rm->wake_fd < 0)
+		rm->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (rm->wake_fd < 0) {
+		mm_debug(1, "removals made in place: eventfd: %s", g_strerror(errno));
+		close(rm->dir_fd);
+		rm->dir_fd = -1;
+		return FALSE;
+	}
+	rm->pid = getpid();
+	rm->quit = FALSE;
+	rm->started = FALSE;
+	g_atomic_int_set(&rm->signo, 0);
+	g_atomic_int_set(&rm->closing, 0);
+	remover_active = rm;
+
+	/* the thread is made with every signal blocked: the handler runs
+	 * in the caller's threads, never in the one it wakes */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ending_signals(&sa.sa_mask);
+	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
+		int sig = remover_signals[i];
+
+		rm->handled[sig] = FALSE;
+		if (sigaction(sig, NULL, &rm->old_action[sig]) != 0 ||
+		    (rm->old_action[sig].sa_flags & SA_SIGINFO) ||
+		    rm->old_action[sig].sa_handler != SIG_DFL)
+			continue; /* ignored or handled by somebody: left so */
+		rm->handled[sig] = sigaction(sig, &sa, NULL) == 0;
+	}
+	rm->thread = g_thread_try_new("spool-remover", remover_thread, rm, &error);
+	if (rm->thread != NULL) {
+		/* A fork must not copy a lock that the new thread takes while
+		 * it starts (its stack, the allocator's thread data): from
+		 * its loop on it takes none but ours. */
+		g_mutex_lock(&rm->mutex);
+		while (!rm->started)
+			g_cond_wait(&rm->cond, &rm->mutex);
+		g_mutex_unlock(&rm->mutex);
+	} else {
+		mm_debug(1, "removals made in place: %s", error->message);
+		for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
+			int sig = remover_signals[i];
+
+			if (rm->handled[sig])
+				sigaction(sig, &rm->old_action[sig], NULL);
+			rm->handled[sig] = FALSE;
+		}
+		remover_active = NULL;
+		close(rm->dir_fd);
+		rm->dir_fd = -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rm->thread != NULL;
+}
+
+gboolean
+mm_spool_remover_remove(MmSpoolRemover *rm, MmSpoolLock **lock, GError **error)
+{
+	g_autofree char *h_path = NULL;
+	MmSpoolLock *l;
+	sigset_t ending, old;
+	gboolean wake = FALSE;
+	Removal *r;
+	int header_fd;
+
+	g_return_val_if_fail(rm != NULL && lock != NULL && *lock != NULL, FALSE);
+	l = *lock;
+	if (!rm->thread && !remover_start(rm)) {
+		if (!mm_spool_remove_whole(rm->spool_dir, l->uid, error))
+			return FALSE;
+		g_clear_pointer(lock, mm_spool_unlock);
+		return TRUE;
+	}
+	h_path = entry_path(rm->spool_dir, l->uid, "-H");
+
+	/* The handler must not stop this thread while it holds the mutex
+	 * (the thread needs it to finish), nor between the unlink and the
+	 * hand-over (the -D would be left behind). */
+	ending_signals(&ending);
+	pthread_sigmask(SIG_BLOCK, &ending, &old);
+	/* A descriptor on the -H keeps its inode, so that the unlink here
+	 * only takes the name away, and the freeing (with the discard of
+	 * its blocks) is the thread's close. */
+	header_fd = open(h_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (unlink(h_path) != 0 && errno != ENOENT) {
+		mm_error_set_errno(error, errno, "unlink %s", h_path);
+		if (header_fd >= 0)
+			close(header_fd);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return FALSE;
+	}
+	g_mutex_lock(&rm->mutex);
+	while (rm->count == MM_SPOOL_REMOVER_PENDING_MAX)
+		g_cond_wait(&rm->cond, &rm->mutex);
+	r = &rm->ring[(rm->head + rm->count) % MM_SPOOL_REMOVER_PENDING_MAX];
+	r->data_fd = l->fd;
+	r->header_fd = header_fd;
+	g_snprintf(r->name, sizeof r->name, "%s-D", l->uid);
+	rm->count++;
+	if (rm->sleeping) {
+		rm->sleeping = FALSE;
+		wake = TRUE;
+	}
+	g_mutex_unlock(&rm->mutex);
+	if (wake) {
+		guint64 one = 1;
+		ssize_t n = write(rm->wake_fd, &one, sizeof one);
+		(void)n;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	mm_debug(3, "%s: removed from the queue", l->uid);
+	l->fd = -1; /* the thread closes it */
+	g_clear_pointer(lock, mm_spool_unlock);
+	return TRUE;
+}
+
+gboolean
+mm_spool_remover_drain(MmSpoolRemover *rm, GError **error)
+{
+	sigset_t ending, old;
+	guint failures;
+	int signo;
+
+	g_return_val_if_fail(rm != NULL, FALSE);
+	if (rm->thread != NULL) {
+		ending_signals(&ending);
+		pthread_sigmask(SIG_BLOCK, &ending, &old);
+		g_atomic_int_set(&rm->closing, 1);
+		g_mutex_lock(&rm->mutex);
+		rm->quit = TRUE;
+		g_mutex_unlock(&rm->mutex);
+		{
+			guint64 one = 1;
+			ssize_t n = write(rm->wake_fd, &one, sizeof one);
+			(void)n;
+		}
+		g_thread_join(g_steal_pointer(&rm->thread));
+		for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
+			int sig = remover_signals[i];
+
+			if (rm->handled[sig])
+				sigaction(sig, &rm->old_action[sig], NULL);
+			rm->handled[sig] = FALSE;
+		}
+		remover_active = NULL;
+		close(rm->dir_fd);
+		rm->dir_fd = -1;
+		/* a signal that came while the removals were finished ends
+		 * the process now, as it would have without us */
+		signo = g_atomic_int_get(&rm->signo);
+		if (signo != 0)
+			raise(signo);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	g_mutex_lock(&rm->mutex);
+	failures = rm->failures;
+	rm->failures = 0;
+	g_mutex_unlock(&rm->mutex);
+	if (failures > 0) {
+		mm_error_set_errno(error, rm->first_errno,
+		                   "%u data file(s) of removed messages left behind, the first %s/input/%s",
+		                   failures, rm->spool_dir, rm->first_name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+mm_spool_remover_free(MmSpoolRemover *rm)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (rm == NULL)
+		return;
+	if (!mm_spool_remover_drain(rm, &error))
+		mm_log(LOG_ERR, "%s", error->message);
+	if (rm->wake_fd >= 0)
+		close(rm->wake_fd);
+	g_mutex_clear(&rm->mutex);
+	g_cond_clear(&rm->cond);
+	g_free(rm->spool_dir);
+	g_free(rm);
 }
 
 GPtrArray *

@@ -140,6 +140,52 @@ GPtrArray *mm_spool_list_orphans(const char *spool_dir, GError **error);
  * right after them instead of leaving the -D behind. */
 gboolean mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error);
 
+/* Removal of delivered messages beside the caller's work: a queue run
+ * hands each message it is done with to a remover, and its SMTP session
+ * goes on while a thread of the remover frees the message's files. The
+ * caller makes the decision: mm_spool_remover_remove() unlinks the -H
+ * file itself, so that once it returns the message has left the queue
+ * (no run lists it, and a crash cannot bring it back short of a power
+ * loss, as for mm_spool_remove()). The thread then unlinks the -D file
+ * and closes the lock's descriptor; that last close frees the data's
+ * inode, which with a file system that discards freed blocks is the
+ * expensive part of a removal. Until the thread is done the message
+ * stays locked, and what a crash leaves is a -D without -H, an orphan
+ * that the next run collects.
+ *
+ * The thread is started at the first removal. It allocates nothing and
+ * takes no lock but the remover's own, so that the process may fork
+ * without exec (local deliveries, the remote worker) while it runs.
+ * While it runs, SIGTERM, SIGINT, SIGHUP and SIGQUIT, where their
+ * action is the default, end the process only after the thread has
+ * done every removal handed to it: a run that is stopped leaves no -D
+ * behind. One remover at a time in a process. */
+typedef struct _MmSpoolRemover MmSpoolRemover;
+
+/* A remover for the messages of @spool_dir (copied). */
+MmSpoolRemover *mm_spool_remover_new(const char *spool_dir);
+
+/* Removes the message of *@lock (the caller's lock on it): unlinks its
+ * -H file now and hands the -D file and the lock to the thread; on
+ * success *@lock is NULL, the remover owns it. A missing -H is not an
+ * error (a damaged entry goes whole). When the -H cannot be unlinked,
+ * FALSE with an errno-based error, and nothing is handed over: *@lock
+ * stays the caller's, the message stays in the queue. Without a thread
+ * (none could be started) the removal is made here, as
+ * mm_spool_remove_whole(). Waits when MM_SPOOL_REMOVER_PENDING_MAX
+ * removals are pending. */
+gboolean mm_spool_remover_remove(MmSpoolRemover *rm, MmSpoolLock **lock, GError **error);
+
+/* Waits until every removal handed over is done and ends the thread (a
+ * later removal starts it again). FALSE with an errno-based error when
+ * some -D files could not be unlinked: they are orphans for the next
+ * run (the message says how many, and the first). */
+gboolean mm_spool_remover_drain(MmSpoolRemover *rm, GError **error);
+
+/* Drains (errors logged) and frees. NULL-safe. */
+void mm_spool_remover_free(MmSpoolRemover *rm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MmSpoolRemover, mm_spool_remover_free)
+
 /* Ids that have an -H.tmp file, or a -D file but no -H file, locked
  * or not: the candidates for mm_spool_remove_orphan(). Same shape as
  * mm_spool_list_uids(). */

@@ -274,6 +274,14 @@ queued(Fixture *fx, const char *uid)
 	return g_file_test(h, G_FILE_TEST_EXISTS);
 }
 
+/* The message's data file is still there (a removal not finished). */
+static gboolean
+has_data(Fixture *fx, const char *uid)
+{
+	g_autofree char *d = g_strdup_printf("%s/input/%s-D", fx->spool, uid);
+	return g_file_test(d, G_FILE_TEST_EXISTS);
+}
+
 static char *
 read_text(const char *path)
 {
@@ -594,7 +602,10 @@ test_alias_file_errors(Fixture *fx, gconstpointer data)
 }
 
 /* A queue run takes the messages oldest first and skips one that
- * another process holds. */
+ * another process holds. When it returns, the removals it handed to
+ * its remover thread are done: no data file of a delivered message is
+ * left, and the thread was there while the mailbox deliveries forked
+ * (as root) for the later messages. */
 static void
 test_queue_run(Fixture *fx, gconstpointer data)
 {
@@ -616,7 +627,11 @@ test_queue_run(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(stats.messages, ==, 3);
 	g_assert_cmpuint(stats.locked, ==, 1);
 	g_assert_cmpuint(stats.completed, ==, 2);
+	g_assert_cmpuint(stats.errors, ==, 0);
 	g_assert_true(queued(fx, two));
+	g_assert_true(has_data(fx, two));
+	g_assert_false(queued(fx, one) || has_data(fx, one));
+	g_assert_false(queued(fx, three) || has_data(fx, three));
 	box = read_text(fx->mailbox);
 	g_assert_null(strstr(box, "message two"));
 	g_assert_true(strstr(box, "message one") < strstr(box, "message three"));
@@ -625,6 +640,7 @@ test_queue_run(Fixture *fx, gconstpointer data)
 	g_assert_true(mm_queue_run(fx->run, &stats, &error));
 	g_assert_cmpuint(stats.completed, ==, 1);
 	g_assert_false(queued(fx, two));
+	g_assert_false(has_data(fx, two));
 	g_assert_cmpuint(mbox_count(fx->mailbox), ==, 3);
 }
 

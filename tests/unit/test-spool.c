@@ -1409,6 +1409,178 @@ test_remove_whole(Fixture *f, gconstpointer data)
 	g_assert_error(error, MM_ERROR, MM_ERROR_NOT_FOUND);
 }
 
+/* ---- the remover (removal beside the caller's work) ---- */
+
+#define REMOVER_MESSAGES 20
+
+/* Another open file description on @uid's -D, which sees whether
+ * somebody holds the lock and whether the file was unlinked. */
+static int
+open_data(const Fixture *f, const char *uid)
+{
+	g_autofree char *path = g_strdup_printf("%s/%s-D", f->input, uid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	return fd;
+}
+
+static gboolean
+fd_lock_held(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+	g_assert_cmpint(fcntl(fd, F_OFD_GETLK, &fl), ==, 0);
+	return fl.l_type != F_UNLCK;
+}
+
+static char *
+remover_uid(guint i)
+{
+	return g_strdup_printf("1r31eq-1Dz-%02u", i);
+}
+
+/* Each removal takes the -H away before it returns and the caller's
+ * lock with it; after the drain the -D files are gone, their inodes
+ * freed (no name left) and every lock released; the handler for the
+ * ending signals is gone again. */
+static void
+test_remover_drain(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmSpoolRemover) rm = mm_spool_remover_new(f->dir);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *names = NULL;
+	int watch[REMOVER_MESSAGES];
+	struct sigaction sa;
+	struct stat st;
+
+	for (guint i = 0; i < REMOVER_MESSAGES; i++) {
+		g_autofree char *uid = remover_uid(i);
+		g_autoptr(MmMessage) msg = simple_message(uid);
+		MmSpoolLock *lock;
+
+		g_assert_true(mm_spool_write(f->dir, msg, &error));
+		g_assert_no_error(error);
+		lock = mm_spool_lock(f->dir, uid, &error);
+		g_assert_no_error(error);
+		watch[i] = open_data(f, uid);
+		g_assert_true(fd_lock_held(watch[i]));
+		g_assert_true(mm_spool_remover_remove(rm, &lock, &error));
+		g_assert_no_error(error);
+		g_assert_null(lock);
+		g_autofree char *h = g_strdup_printf("%s-H", uid);
+		g_assert_false(has_file(f, h));
+	}
+	/* while it runs, a stop waits for the removals */
+	g_assert_cmpint(sigaction(SIGTERM, NULL, &sa), ==, 0);
+	g_assert_true(sa.sa_handler != SIG_DFL);
+
+	g_assert_true(mm_spool_remover_drain(rm, &error));
+	g_assert_no_error(error);
+	names = input_names(f);
+	g_assert_cmpstr(names, ==, "");
+	for (guint i = 0; i < REMOVER_MESSAGES; i++) {
+		g_assert_false(fd_lock_held(watch[i]));
+		g_assert_cmpint(fstat(watch[i], &st), ==, 0);
+		g_assert_cmpuint(st.st_nlink, ==, 0);
+		close(watch[i]);
+	}
+	g_assert_cmpint(sigaction(SIGTERM, NULL, &sa), ==, 0);
+	g_assert_true(sa.sa_handler == SIG_DFL);
+
+	/* and it starts again after a drain */
+	{
+		g_autoptr(MmMessage) msg = simple_message("1r31eq-1Dz-99");
+		MmSpoolLock *lock;
+
+		g_assert_true(mm_spool_write(f->dir, msg, &error));
+		lock = mm_spool_lock(f->dir, msg->uid, &error);
+		g_assert_no_error(error);
+		g_assert_true(mm_spool_remover_remove(rm, &lock, &error));
+		g_assert_true(mm_spool_remover_drain(rm, &error));
+		g_assert_no_error(error);
+		g_free(names);
+		names = input_names(f);
+		g_assert_cmpstr(names, ==, "");
+	}
+}
+
+/* When the -H cannot be unlinked the message stays in the queue and
+ * nothing is handed over: the caller keeps the lock, the -D stays,
+ * also after the drain. (An -H that is a directory: unlink() refuses
+ * it even for root.) */
+static void
+test_remover_header_fails(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MmSpoolRemover) rm = mm_spool_remover_new(f->dir);
+	g_autoptr(MmMessage) msg = simple_message("1r31eq-1Dz-00");
+	g_autoptr(GError) error = NULL;
+	g_autofree char *h = g_build_filename(f->input, "1r31eq-1Dz-00-H", NULL);
+	g_autofree char *inside = g_build_filename(h, "x", NULL);
+	MmSpoolLock *lock;
+	int watch;
+
+	g_assert_true(mm_spool_write(f->dir, msg, &error));
+	g_assert_no_error(error);
+	lock = mm_spool_lock(f->dir, msg->uid, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_unlink(h), ==, 0);
+	g_assert_cmpint(g_mkdir(h, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(inside, "x", 1, NULL));
+
+	g_assert_false(mm_spool_remover_remove(rm, &lock, &error));
+	g_assert_nonnull(error);
+	g_assert_nonnull(lock);
+	g_assert_true(g_file_test(h, G_FILE_TEST_IS_DIR));
+	g_assert_true(has_file(f, "1r31eq-1Dz-00-D"));
+	g_assert_true(mm_spool_remover_drain(rm, NULL));
+	g_assert_true(has_file(f, "1r31eq-1Dz-00-D"));
+	watch = open_data(f, msg->uid);
+	g_assert_true(fd_lock_held(watch));
+	mm_spool_unlock(lock);
+	g_assert_false(fd_lock_held(watch));
+	close(watch);
+}
+
+/* A run stopped by SIGTERM while removals are pending ends by SIGTERM,
+ * as before, but only once they are all done: no -D is left behind. */
+static void
+test_remover_signal(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *names = NULL;
+	int status = 0;
+	pid_t pid;
+
+	for (guint i = 0; i < 10 * REMOVER_MESSAGES; i++) {
+		g_autofree char *uid = remover_uid(i);
+		g_autoptr(MmMessage) msg = simple_message(uid);
+
+		g_assert_true(mm_spool_write(f->dir, msg, &error));
+		g_assert_no_error(error);
+	}
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		MmSpoolRemover *rm = mm_spool_remover_new(f->dir);
+
+		for (guint i = 0; i < 10 * REMOVER_MESSAGES; i++) {
+			g_autofree char *uid = remover_uid(i);
+			MmSpoolLock *lock = mm_spool_lock(f->dir, uid, NULL);
+
+			if (lock == NULL || !mm_spool_remover_remove(rm, &lock, NULL))
+				_exit(2);
+		}
+		kill(getpid(), SIGTERM);
+		_exit(3); /* not reached: the signal ends the process */
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFSIGNALED(status));
+	g_assert_cmpint(WTERMSIG(status), ==, SIGTERM);
+	names = input_names(f);
+	g_assert_cmpstr(names, ==, "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1478,6 +1650,12 @@ main(int argc, char **argv)
 	g_test_add("/spool/leftover/locked", Fixture, NULL, fixture_setup, test_leftover_locked,
 	           fixture_teardown);
 	g_test_add("/spool/leftover/list", Fixture, NULL, fixture_setup, test_list_leftovers,
+	           fixture_teardown);
+	g_test_add("/spool/remover/drain", Fixture, NULL, fixture_setup, test_remover_drain,
+	           fixture_teardown);
+	g_test_add("/spool/remover/header-fails", Fixture, NULL, fixture_setup,
+	           test_remover_header_fails, fixture_teardown);
+	g_test_add("/spool/remover/signal", Fixture, NULL, fixture_setup, test_remover_signal,
 	           fixture_teardown);
 	g_test_add("/spool/remove/whole", Fixture, NULL, fixture_setup, test_remove_whole,
 	           fixture_teardown);
