@@ -19,3 +19,11 @@ masqmail_SOURCES += src/cli/main.c
 sbin_PROGRAMS += sendmail
 sendmail_SOURCES = src/cli/sendmail.c
 sendmail_LDADD = libmasqmail.a $(GLIB_LIBS)
+
+check_PROGRAMS += tests/unit/test-full-program
+tests_unit_test_full_program_SOURCES = tests/unit/test-full-program.c
+tests_unit_test_full_program_LDADD = $(mm_test_ldadd)
+TESTS += tests/unit/test-full-program \
+	tests/integration/sendmail-program.sh \
+	tests/integration/sendmail-delegates.sh \
+	tests/integration/sendmail-libs.sh
