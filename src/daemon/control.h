@@ -4,7 +4,7 @@
  * pid_dir, through which `masqmail --status`, the sendmail command line
  * and the administrator talk to the running daemon. The server side
  * lives in the daemon's main loop and never blocks; the client side is
- * for the command line.
+ * for the command line (control_client.h, which links without GIO).
  *
  * Protocol: the client sends one line (at most MM_CONTROL_LINE_MAX
  * octets with its LF), the server answers with `key: value` lines and
