@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Address/prefix text ("192.168.1.0/24", "::1") to a GInetAddressMask.
- * GLib's own parser hands an out-of-range prefix length to a GObject
- * property, which warns (and aborts under G_DEBUG=fatal-warnings)
- * instead of failing; this checks the length first.
+ * Address/prefix text ("192.168.1.0/24", "::1") as relay_networks
+ * holds it. The configuration only checks the text (it is loaded by
+ * programs that do not link GIO, such as the sendmail command line);
+ * the SMTP server (smtp/relay.c) turns checked text into masks.
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
-/* NULL when @text is not an address or address/prefix. */
-GInetAddressMask *mm_netmask_parse(const char *text);
+/* TRUE when @text is an IPv4 or IPv6 address, optionally followed by
+ * "/" and a prefix length of one to three digits that is at most the
+ * address's length in bits, with no bit of the address set beyond the
+ * prefix: exactly the text that GInetAddressMask accepts (GLib's
+ * parser hands an out-of-range prefix length to a GObject property,
+ * which warns instead of failing; this never gets that far). */
+gboolean mm_netmask_check(const char *text);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * main.c turns the command line into one mode and runs it. It owns the
- * order of start-up: standard descriptors, options, privileges, the
- * configuration, logging. Exit statuses are sysexits(3) values, as
+ * main.c turns the command line into one mode and runs it, after the
+ * start-up of startup.h. Exit statuses are sysexits(3) values, as
  * sendmail's.
  */
 #include "config.h"
@@ -21,6 +20,7 @@
 #include "base/log.h"
 #include "base/privileges.h"
 #include "cli/commands.h"
+#include "cli/startup.h"
 #include "cli/options.h"
 #include "cli/version.h"
 #include "conf/conf.h"
@@ -28,56 +28,12 @@
 #include "smtp/server.h"
 #include "queue/runner.h"
 
-/* Programs may start us with 0, 1 or 2 closed; a file we open later
- * must never become the standard output or error by accident. */
-static gboolean
-ensure_std_fds(void)
-{
-	for (int fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0)
-			continue;
-		int null_fd = open("/dev/null", O_RDWR);
-		if (null_fd < 0)
-			return FALSE;
-		if (null_fd != fd) {
-			/* fds are allocated lowest first, so this cannot happen */
-			close(null_fd);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-static int
-usage_error(const GError *error)
-{
-	fprintf(stderr, "masqmail: %s\n%s", error->message, mm_options_usage());
-	return EX_USAGE;
-}
-
-/* A caller-chosen configuration (-C, --state-dir) is trusted only as
- * far as its caller: with it, set-id privilege is given up first. */
-static gboolean
-settle_privileges(const MmOptions *opts, GError **error)
-{
-	if (!opts->conf_file && !opts->state_dir)
-		return TRUE;
-	return mm_priv_drop_to_caller(error);
-}
-
-
-static gboolean
-mode_needs_log(MmMode mode)
-{
-	return mode == MM_MODE_ACCEPT || mode == MM_MODE_DAEMON || mode == MM_MODE_QUEUE_RUN ||
-	       mode == MM_MODE_SMTP || mode == MM_MODE_REMOVE;
-}
-
 /* -q, runq: one run over the whole queue, local deliveries and every
  * online route. -qo [NAME]: remote mail only, as 1.0, through NAME's
  * routes or through those online now. A route that cannot be used is
  * a configuration error and stops the run before it starts; what
- * happens to the messages is the log's business, not the status's. */
+ * happens to the messages is the log's business, not the status's.
+ * -qI TEXT: only the messages whose id contains TEXT. */
 static int
 queue_run_once(const MmOptions *opts, const MmConf *conf)
 {
@@ -91,7 +47,7 @@ queue_run_once(const MmOptions *opts, const MmConf *conf)
 		return EX_CONFIG;
 	}
 	mm_deliver_run_set_local(run, !opts->queue_online);
-	if (!mm_queue_run(run, NULL, &error)) {
+	if (!mm_queue_run_matching(run, opts->queue_id_part, NULL, &error)) {
 		fprintf(stderr, "masqmail: cannot read the queue: %s\n", error->message);
 		return mm_cmd_exit_status(error);
 	}
@@ -164,19 +120,13 @@ main(int argc, char **argv)
 	g_auto(MmOptions) opts;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MmConf) conf = NULL;
-	int debug_level;
+	int status;
 
 	mm_options_init(&opts);
-	if (!ensure_std_fds())
+	if (!mm_cli_begin())
 		return EX_OSERR;
-	signal(SIGPIPE, SIG_IGN);
-	/* A caller's small RLIMIT_FSIZE must make a write fail (and the
-	 * message be refused cleanly), not kill us halfway through it. */
-	signal(SIGXFSZ, SIG_IGN);
-	mm_log_init("masqmail");
-
 	if (!mm_options_parse(argc, argv, &opts, &error))
-		return usage_error(error);
+		return mm_cli_usage_error(error);
 	if (opts.mode == MM_MODE_HELP) {
 		fputs(mm_options_usage(), stdout);
 		return EX_OK;
@@ -186,32 +136,10 @@ main(int argc, char **argv)
 		fputs(report, stdout);
 		return EX_OK;
 	}
-	if (!settle_privileges(&opts, &error)) {
-		fprintf(stderr, "masqmail: %s\n", error->message);
-		return EX_OSERR;
-	}
-	if (opts.debug_level >= 0 && mm_priv_is_setid() &&
-	    !mm_priv_caller_is_trusted(MM_USER, MM_GROUP)) {
-		fprintf(stderr, "masqmail: only root and the mail user may set the debug level\n");
-		return EX_NOPERM;
-	}
-	conf = mm_cmd_load_configuration(&opts, &error);
-	if (!conf) {
-		fprintf(stderr, "masqmail: %s\n", error->message);
-		/* sendmail's callers try again later on EX_TEMPFAIL only */
-		return mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CONFIG;
-	}
-	debug_level = opts.debug_level >= 0 ? opts.debug_level : conf->debug_level;
-	mm_log_set_debug_level(debug_level);
-	if (mode_needs_log(opts.mode) &&
-	    !mm_log_open(conf->use_syslog, conf->log_dir, debug_level, &error)) {
-		fprintf(stderr, "masqmail: %s\n", error->message);
-		return mm_error_is_temporary(error) ? EX_TEMPFAIL : EX_CANTCREAT;
-	}
-	if (opts.verbose || (opts.mode == MM_MODE_DAEMON && opts.foreground))
-		mm_log_set_stderr(TRUE);
-	mm_debug(1, "masqmail %s starting: mode=%s uid=%u euid=%u conf=%s", PACKAGE_VERSION,
-	         mm_options_mode_name(opts.mode), (unsigned)getuid(), (unsigned)geteuid(),
-	         conf->file ? conf->file : "(embedded)");
+	status = mm_cli_load(&opts, &conf);
+	if (status == EX_OK)
+		status = mm_cli_open_log(&opts, conf);
+	if (status != EX_OK)
+		return status;
 	return run_mode(&opts, conf);
 }

@@ -279,6 +279,30 @@ opt_qo(Parser *p, const char *word, const char *value, GError **error)
 	return TRUE;
 }
 
+/* Message ids name spool files: letters, digits and "-" (the alphabet
+ * of the spool's ids), so that no id can reach outside the spool. */
+static gboolean
+id_alphabet(const char *text)
+{
+	for (const char *c = text; *c; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+opt_qI(Parser *p, const char *word, const char *value, GError **error)
+{
+	if (!*value || strlen(value) > MM_CLI_MSGID_MAX || !id_alphabet(value)) {
+		usage_error(error, "%s: \"%s\" is not (part of) a message id", word, value);
+		return FALSE;
+	}
+	if (!set_mode(p, MM_MODE_QUEUE_RUN, word, error))
+		return FALSE;
+	return replace_string(&p->o->queue_id_part, value);
+}
+
 static gboolean
 opt_q(Parser *p, const char *word, const char *value, GError **error)
 {
@@ -321,6 +345,7 @@ static const OptSpec short_options[] = {
 	{ "oi", OPT_FLAG, opt_i },
 	{ "o", OPT_PREFIX, opt_ignore },    /* -oem, -oee, -om, ...: sendmail's, no meaning here */
 	{ "qo", OPT_OPTIONAL, opt_qo },
+	{ "qI", OPT_VALUE, opt_qI },
 	{ "q", OPT_OPTIONAL, opt_q },
 	{ "t", OPT_FLAG, opt_t },
 	{ "v", OPT_FLAG, opt_v },
@@ -428,16 +453,12 @@ parse_long(Parser *p, int argc, char **argv, int *i, GError **error)
 	return FALSE;
 }
 
-/* Message ids name spool files: letters, digits and "-" after a letter
- * or digit (the alphabet of the spool's ids), so that no id can reach
- * outside the spool. */
+/* A whole message id begins with a letter or digit (id_alphabet()). */
 static gboolean
 check_message_id(const char *id, GError **error)
 {
-	gboolean ok = g_ascii_isalnum(id[0]) && strlen(id) <= MM_CLI_MSGID_MAX;
+	gboolean ok = g_ascii_isalnum(id[0]) && strlen(id) <= MM_CLI_MSGID_MAX && id_alphabet(id);
 
-	for (const char *c = id; ok && *c; c++)
-		ok = g_ascii_isalnum(*c) || *c == '-';
 	if (!ok)
 		usage_error(error, "\"%s\" is not a message id", id);
 	return ok;
@@ -588,6 +609,7 @@ mm_options_clear(MmOptions *opts)
 	g_free(opts->return_path);
 	g_free(opts->full_name);
 	g_free(opts->route_name);
+	g_free(opts->queue_id_part);
 	g_strfreev(opts->args);
 	mm_options_init(opts);
 }
@@ -677,6 +699,7 @@ mm_options_usage(void)
 	       "  masqmail -q INTERVAL          daemon: queue runs only\n"
 	       "  masqmail -q                   one queue run (runq)\n"
 	       "  masqmail -qo [NAME]           one queue run through online routes (or NAME)\n"
+	       "  masqmail -qI TEXT             one queue run over the ids that contain TEXT\n"
 	       "  masqmail -bp                  list the queue (mailq)\n"
 	       "  masqmail -Mrm ID...           remove messages (mailrm)\n"
 	       "  masqmail -bs                  SMTP on standard input and output (in.smtpd)\n"

@@ -3,7 +3,7 @@
  * The command line of masqmail: the sendmail-compatible options of
  * masqmail 1.0, the invocation names (sendmail, mailq, runq, mailrm,
  * newaliases, smtpd, in.smtpd) and this masqmail's additions (-bD,
- * --status, --state-dir, --help, --version). The parser is a pure
+ * -qI, --status, --state-dir, --help, --version). The parser is a pure
  * function from argv to a plain MmOptions: it does no I/O, reads no
  * configuration and makes no privilege decision (who may use -d, -f or
  * -C is decided by the caller, which knows the user). Everything it
@@ -59,6 +59,9 @@ typedef struct {
 	gboolean queue_online;
 	/* -qo NAME: the one route to use; NULL means every online route */
 	char *route_name;
+	/* -qI TEXT: the queue run takes only the messages whose id
+	 * contains TEXT (sendmail 8's -qI); NULL for every message */
+	char *queue_id_part;
 	/* the arguments after the options, NULL-terminated (NULL only
 	 * before a successful parse): recipients (accept mode) or message
 	 * ids (remove mode); other modes ignore them */
@@ -83,7 +86,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MmOptions, mm_options_clear)
  * MM_ERROR_FAILED with a one-line message for the user: unknown
  * option, missing or bad argument, bad interval, conflicting modes, a
  * control character in an argument, an argument longer than
- * MM_CLI_ARG_MAX, no recipients for -bm, no message id for -Mrm. */
+ * MM_CLI_ARG_MAX, no recipients for -bm, no message id for -Mrm, a -qI
+ * text that cannot be part of a message id. */
 gboolean mm_options_parse(int argc, char **argv, MmOptions *out, GError **error);
 
 /* Parses a queue interval: one or more groups of digits followed by a

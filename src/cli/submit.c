@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * submit.c: the sendmail command line (-bm). The message is read from
- * standard input, completed (accept.c) and committed to the spool; the
- * exit status is 0 only when it is on disk. Then, unless -odq or
- * do_queue say to queue only, it is handed to the running daemon
- * through its control socket (only the id crosses; the daemon's view
- * of the links decides which provider takes it), or, without a
- * daemon, delivered at once (deliver.h) under the lock it was written
- * with. Who the sender is is decided
- * here: only root, the mail user and the mail group may choose another
- * return path with -f.
+ * submit.c: the queueing half of the sendmail command line (-bm). The
+ * message is read from standard input, completed (accept.c) and
+ * committed to the spool; the exit status is 0 only when it is on
+ * disk. Who the sender is is decided here: only root, the mail user
+ * and the mail group may choose another return path with -f. Then a
+ * running daemon may be told about it through its control socket
+ * (only the id crosses; the daemon's view of the links decides which
+ * provider takes it). Delivering in this process is deliver_cmd.c's:
+ * this half links GLib only, as the sendmail program does (sendmail.c).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,12 +20,11 @@
 #include <unistd.h>
 
 #include "base/error.h"
-#include "base/fs.h"
 #include "base/log.h"
 #include "base/privileges.h"
 #include "cli/commands.h"
-#include "daemon/control.h"
-#include "deliver/deliver.h"
+#include "cli/submit.h"
+#include "daemon/control_client.h"
 #include "queue/accept.h"
 #include "queue/spool.h"
 
@@ -69,97 +66,9 @@ add_argument_rcpts(MmMessage *msg, const MmOptions *opts, const MmConf *conf, GE
 	return TRUE;
 }
 
-/* The message is queued and locked: deliver it now, in the
- * foreground. Whatever happens, it is accepted; what is not delivered
- * waits in the queue for the next run. */
-static void
-deliver_now(const MmConf *conf, MmMessage *msg)
-{
-	g_autoptr(MmDeliverRun) run = mm_deliver_run_new(conf);
-	g_autoptr(GError) error = NULL;
-
-	if (!mm_deliver_message(run, msg, NULL, &error))
-		mm_log(LOG_ERR, "%s", error->message);
-}
-
-/* -odb: a child delivers while the caller gets its exit status at once.
- * The child inherits the message's lock (an OFD lock stays with the
- * open file, not with the process that took it). When the fork fails
- * the message is still queued, so only the delivery waits. */
-static void
-deliver_in_background(const MmConf *conf, MmMessage *msg)
-{
-	pid_t pid = fork();
-
-	if (pid < 0) {
-		mm_log(LOG_WARNING, "%s: cannot fork to deliver in the background (%s); it stays queued",
-		       msg->uid, g_strerror(errno));
-		return;
-	}
-	if (pid > 0)
-		return;
-	setsid();
-	mm_fs_stdio_to_null(TRUE);
-	mm_log_set_stderr(FALSE);
-	deliver_now(conf, msg);
-	_exit(EX_OK);
-}
-
-/* Tells a running daemon that message *@msg is queued. The lock is
- * let go first, so that the daemon's delivery can take it. When the
- * daemon is dead but its socket is left, a queue run (a restarted
- * daemon's) may take the message in that gap; that is harmless: it
- * delivers under the lock and reads the -H again under it, as we do
- * below, so no recipient goes twice
- * (tests/integration/crash-handover-window.sh). TRUE when
- * nothing is left to do here: the daemon took the message, or
- * somebody else (a delivery, a queue run) holds it now. FALSE: deliver
- * here, under *@lock, the message as *@msg has it; when the lock was
- * let go meanwhile, *@msg is read from the spool again, as another
- * process may have delivered some of it. */
-static gboolean
-hand_over(const MmConf *conf, MmMessage **msg, MmSpoolLock **lock)
-{
-	g_autofree char *uid = g_strdup((*msg)->uid);
-	g_autofree char *command = g_strdup_printf("QUEUED %s", uid);
-	g_autofree char *answer = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *path = mm_control_socket_path(conf->pid_dir);
-	MmMessage *again;
-
-	/* no socket: no daemon, and no reason to let go of the lock */
-	if (!g_file_test(path, G_FILE_TEST_EXISTS))
-		return FALSE;
-	g_clear_pointer(lock, mm_spool_unlock);
-	answer = mm_control_request(conf->pid_dir, command, &error);
-	if (answer) {
-		mm_log(LOG_INFO, "%s: handed over to the daemon", uid);
-		return TRUE;
-	}
-	if (g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND))
-		mm_debug(1, "%s: no daemon, delivering here", uid);
-	else
-		mm_log(LOG_WARNING, "%s: the daemon did not take it (%s), delivering here", uid, error->message);
-	g_clear_error(&error);
-	*lock = mm_spool_lock(conf->spool_dir, uid, &error);
-	if (!*lock) {
-		if (!g_error_matches(error, MM_ERROR, MM_ERROR_LOCKED) &&
-		    !g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND))
-			mm_log(LOG_WARNING, "%s: cannot lock it again (%s); it stays queued", uid, error->message);
-		return TRUE;
-	}
-	again = mm_spool_read(conf->spool_dir, uid, TRUE, &error);
-	if (!again) {
-		mm_log(LOG_WARNING, "%s: cannot read it again (%s); it stays queued", uid, error->message);
-		return TRUE;
-	}
-	mm_message_free(*msg);
-	*msg = again;
-	return FALSE;
-}
-
 int
-mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
+mm_submit_queue(const MmOptions *opts, const MmConf *conf, gboolean keep_lock, MmMessage **msg_out,
+                MmSpoolLock **lock_out)
 {
 	g_autoptr(MmMessage) msg = mm_message_new();
 	g_autoptr(GError) error = NULL;
@@ -167,7 +76,6 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	int pw_errno;
 	g_autofree char *rp = NULL;
 	g_autoptr(MmSpoolLock) lock = NULL;
-	const gboolean queue_only = opts->queue_only || conf->do_queue;
 	MmAcceptContext ctx = {
 		.host_name = conf->host_name,
 		.max_msg_size = conf->max_msg_size,
@@ -207,10 +115,10 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 			return EX_USAGE; /* sendmail's status for "no recipients" */
 		return mm_cmd_exit_status(error);
 	}
-	/* Keep the lock from the moment the message is visible until it
-	 * is delivered, so that no queue run takes it meanwhile. */
-	if (!(queue_only ? mm_spool_write(conf->spool_dir, msg, &error)
-	                 : mm_spool_write_locked(conf->spool_dir, msg, &lock, &error))) {
+	/* with @keep_lock, locked from the moment it is visible, so that
+	 * no queue run takes it before the caller delivers it */
+	if (!(keep_lock ? mm_spool_write_locked(conf->spool_dir, msg, &lock, &error)
+	                : mm_spool_write(conf->spool_dir, msg, &error))) {
 		fprintf(stderr, "masqmail: message not queued: %s\n", error->message);
 		mm_log(LOG_ERR, "message from uid=%u not queued: %s", (unsigned)getuid(), error->message);
 		return mm_error_is_temporary(error) ? EX_TEMPFAIL : mm_cmd_exit_status(error);
@@ -218,13 +126,40 @@ mm_cmd_accept(const MmOptions *opts, const MmConf *conf)
 	rp = mm_address_to_path(msg->return_path);
 	mm_log(LOG_NOTICE, "%s <= %s with local size=%" G_GINT64_FORMAT " rcpts=%u", msg->uid, rp,
 	       msg->data_size, msg->rcpts->len);
-	if (queue_only)
-		return EX_OK;
-	if (hand_over(conf, &msg, &lock))
-		return EX_OK;
-	if (opts->background)
-		deliver_in_background(conf, msg);
-	else
-		deliver_now(conf, msg);
+	if (msg_out)
+		*msg_out = g_steal_pointer(&msg);
+	if (lock_out)
+		*lock_out = g_steal_pointer(&lock);
 	return EX_OK;
+}
+
+gboolean
+mm_submit_daemon_listens(const MmConf *conf)
+{
+	g_autofree char *path = mm_control_socket_path(conf->pid_dir);
+
+	return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+gboolean
+mm_submit_hand_over(const MmConf *conf, const char *uid, MmSpoolLock **lock)
+{
+	g_autofree char *command = g_strdup_printf("QUEUED %s", uid);
+	g_autofree char *answer = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* no socket: no daemon, and no reason to let go of the lock */
+	if (!mm_submit_daemon_listens(conf))
+		return FALSE;
+	g_clear_pointer(lock, mm_spool_unlock);
+	answer = mm_control_request(conf->pid_dir, command, &error);
+	if (answer) {
+		mm_log(LOG_INFO, "%s: handed over to the daemon", uid);
+		return TRUE;
+	}
+	if (g_error_matches(error, MM_ERROR, MM_ERROR_NOT_FOUND))
+		mm_debug(1, "%s: no daemon, delivering here", uid);
+	else
+		mm_log(LOG_WARNING, "%s: the daemon did not take it (%s), delivering here", uid, error->message);
+	return FALSE;
 }

@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <gio/gio.h>
-
 #include "base/error.h"
 #include "base/netmask.h"
 #include "base/limits.h"
@@ -153,8 +151,7 @@ finish(MmConf *conf, const char *file_name, const gboolean *seen, GError **error
 		}
 	}
 	for (char **n = conf->relay_networks; *n; n++) {
-		g_autoptr(GInetAddressMask) mask = mm_netmask_parse(*n);
-		if (!mask) {
+		if (!mm_netmask_check(*n)) {
 			g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,
 			            "%s:0: relay_networks: \"%s\" is not an address or address/prefix",
 			            file_name, *n);

@@ -4,7 +4,7 @@
  * pid_dir, through which `masqmail --status`, the sendmail command line
  * and the administrator talk to the running daemon. The server side
  * lives in the daemon's main loop and never blocks; the client side is
- * for the command line.
+ * for the command line (control_client.h, which links without GIO).
  *
  * Protocol: the client sends one line (at most MM_CONTROL_LINE_MAX
  * octets with its LF), the server answers with `key: value` lines and
@@ -44,9 +44,8 @@
 #include <glib.h>
 
 #include "conf/conf.h"
+#include "daemon/control_client.h"
 #include "daemon/state.h"
-
-#define MM_CONTROL_SOCKET_NAME "masqmail.sock"
 
 typedef struct _MmControlServer MmControlServer;
 
@@ -90,19 +89,3 @@ void mm_control_server_close_in_child(MmControlServer *srv);
 
 /* Closes everything and removes the socket file. NULL-safe. */
 void mm_control_server_free(MmControlServer *srv);
-
-/* ---- the client side ------------------------------------------------- */
-
-/* The socket's path for @pid_dir; newly allocated. */
-char *mm_control_socket_path(const char *pid_dir);
-
-/* Sends @command (one line, without LF) to the daemon whose socket is
- * in @pid_dir and reads its answer, at most MM_CONTROL_REPLY_MAX
- * octets, all within MM_CONTROL_CLIENT_TIMEOUT_MS. Returns the answer
- * without its `result:` line and without the final empty line (newly
- * allocated; maybe ""). Errors: MM_ERROR_NOT_FOUND when no daemon
- * listens (no socket, connection refused), MM_ERROR_TEMPORARY on the
- * time-out, MM_ERROR_FAILED with the daemon's `error:` text when it
- * refused the command, MM_ERROR_PARSE for an answer that is not one,
- * MM_ERROR_LIMIT for one that is too long; errno-based otherwise. */
-char *mm_control_request(const char *pid_dir, const char *command, GError **error);

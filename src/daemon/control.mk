@@ -2,6 +2,7 @@
 libmasqmail_a_SOURCES += src/daemon/profiles.h
 libmasqmail_a_SOURCES += src/daemon/profiles.c \
 	src/daemon/control.c src/daemon/control.h \
+	src/daemon/control_client.c src/daemon/control_client.h \
 	src/daemon/status.c src/daemon/status.h
 
 TESTS += \

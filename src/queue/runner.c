@@ -97,6 +97,12 @@ take_one(MmDeliverRun *run, Batch *b, const char *spool_dir, const char *uid, Mm
 gboolean
 mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 {
+	return mm_queue_run_matching(run, NULL, stats, error);
+}
+
+gboolean
+mm_queue_run_matching(MmDeliverRun *run, const char *id_part, MmQueueRunStats *stats, GError **error)
+{
 	g_autoptr(GPtrArray) uids = NULL;
 	MmQueueRunStats scratch;
 	const char *spool_dir;
@@ -114,6 +120,16 @@ mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error)
 	uids = mm_spool_list_uids(spool_dir, error);
 	if (uids == NULL)
 		return FALSE;
+	if (id_part) {
+		GPtrArray *all = g_steal_pointer(&uids);
+
+		uids = g_ptr_array_new_with_free_func(g_free);
+		for (guint i = 0; i < all->len; i++) {
+			if (strstr(all->pdata[i], id_part))
+				g_ptr_array_add(uids, g_strdup(all->pdata[i]));
+		}
+		g_ptr_array_unref(all);
+	}
 	stats->messages = uids->len;
 	batch.msgs = g_ptr_array_new_with_free_func((GDestroyNotify)mm_message_free);
 	batch.locks = g_ptr_array_new_with_free_func((GDestroyNotify)mm_spool_unlock);

@@ -41,3 +41,9 @@ typedef struct {
  * the queue cannot be listed (an errno-based error); what happens to
  * single messages is in @stats and the log. */
 gboolean mm_queue_run(MmDeliverRun *run, MmQueueRunStats *stats, GError **error);
+
+/* The same over the messages whose id contains @id_part (-qI; every
+ * message when NULL). The sendmail program runs it with a whole id to
+ * get one message delivered that no daemon took. */
+gboolean mm_queue_run_matching(MmDeliverRun *run, const char *id_part, MmQueueRunStats *stats,
+                               GError **error);

@@ -35,11 +35,21 @@ mm_relay_nets_free(MmRelayNets *nets)
 	g_free(nets);
 }
 
+/* The configuration checked the text (base/netmask.h) without GIO;
+ * the check runs again here as items also come from elsewhere. */
+GInetAddressMask *
+mm_relay_net_parse(const char *text)
+{
+	if (!mm_netmask_check(text))
+		return NULL;
+	return g_inet_address_mask_new_from_string(text, NULL);
+}
+
 gboolean
 mm_relay_nets_add(MmRelayNets *nets, const char *item, GError **error)
 {
 	g_autofree char *copy = g_strstrip(g_strdup(item));
-	GInetAddressMask *mask = mm_netmask_parse(copy);
+	GInetAddressMask *mask = mm_relay_net_parse(copy);
 
 	if (!mask) {
 		g_set_error(error, MM_ERROR, MM_ERROR_CONFIG,

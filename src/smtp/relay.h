@@ -39,6 +39,10 @@ MmRelayNets *mm_relay_nets_new_default(void);
 void mm_relay_nets_add_interface(MmRelayNets *nets, const struct sockaddr *addr,
                                  const struct sockaddr *netmask, unsigned int if_flags);
 
+/* One "address/prefix" item as a mask: NULL unless mm_netmask_check()
+ * accepts @text. */
+GInetAddressMask *mm_relay_net_parse(const char *text);
+
 /* Adds one "address/prefix" item. FALSE with MM_ERROR_CONFIG. */
 gboolean mm_relay_nets_add(MmRelayNets *nets, const char *item, GError **error);
 

@@ -32,6 +32,8 @@ render(const MmOptions *o)
 		g_string_append(s, " online");
 	if (o->route_name)
 		g_string_append_printf(s, " route=%s", o->route_name);
+	if (o->queue_id_part)
+		g_string_append_printf(s, " ids=%s", o->queue_id_part);
 	if (o->conf_file)
 		g_string_append_printf(s, " conf=%s", o->conf_file);
 	if (o->state_dir)
@@ -132,6 +134,12 @@ static const Case cases[] = {
 	  "mode=queue-run online route=isp" },
 	{ "/options/mode/qo-then-option", { M, "-qo", "-v", NULL }, TRUE,
 	  "mode=queue-run online v" },
+	{ "/options/mode/qI-attached", { M, "-qI1aBc-x", NULL }, TRUE, "mode=queue-run ids=1aBc-x" },
+	{ "/options/mode/qI-separate", { M, "-qI", "1aBc", NULL }, TRUE, "mode=queue-run ids=1aBc" },
+	{ "/options/mode/qI-qo", { M, "-qo", "-qIabc", NULL }, TRUE, "mode=queue-run online ids=abc" },
+	{ "/options/mode/qI-missing", { M, "-qI", NULL }, FALSE, "-qI needs an argument" },
+	{ "/options/mode/qI-path", { M, "-qI../x", NULL }, FALSE, "not (part of) a message id" },
+	{ "/options/mode/qI-daemon", { M, "-q30m", "-qIabc", NULL }, FALSE, "cannot be combined" },
 	{ "/options/mode/qo-empty-name", { M, "-qo", "", NULL }, FALSE, "route name is empty" },
 	{ "/options/mode/bp", { M, "-bp", NULL }, TRUE, "mode=list" },
 	{ "/options/mode/bs", { M, "-bs", NULL }, TRUE, "mode=smtp" },
@@ -459,7 +467,7 @@ test_interval_table(void)
 /* Every option is in the usage text and in masqmail(8). */
 static const char *const documented[] = {
 	"-bm", "-bd", "-bD", "-bi", "-bp", "-bs", "-bV", "-B", "-C", "-d", "-f", "-F",
-	"-i", "-m", "-Mrm", "-odb", "-odq", "-oi", "-o", "-qo", "-q", "-t", "-v", "--",
+	"-i", "-m", "-Mrm", "-odb", "-odq", "-oi", "-o", "-qo", "-qI", "-q", "-t", "-v", "--",
 	"--status", "--state-dir", "--help", "--version",
 };
 
