@@ -33,7 +33,7 @@ queue() {
 	_seq=$1 _fail=$2
 	shift 2
 	printf 'Subject: batch %s\nX-Seq: %s\nX-Fail: %s\n\nmessage %s\n' "$_seq" "$_seq" "$_fail" "$_seq" |
-		route_queue "$MM_USER@test.example" "$@"
+		mm_submit_in_order route_queue "$MM_USER@test.example" "$@"
 }
 
 # the X-Seq of the messages the relay stored, sorted

@@ -71,7 +71,7 @@ route_file smart "mail_host = \"127.0.0.1:$port\"
 tls = off"
 mm_conf "permanent_routes = \"$T/smart.route\""
 for n in 1 2 3; do
-	printf 'Subject: %s\nX-Seq: %s\n\nnumber %s\n' $n $n $n | mm -odq "r$n@remote.example"
+	printf 'Subject: %s\nX-Seq: %s\n\nnumber %s\n' $n $n $n | mm_submit_in_order mm -odq "r$n@remote.example"
 done
 first=$(mm_queued_ids | head -n 1)
 

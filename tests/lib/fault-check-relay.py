@@ -11,7 +11,7 @@
 #
 # FAULT_CHUNKING=1 in the environment: the relay offered CHUNKING.
 # FAULT is the relay's --fault; SEQS has "SEQ UID" lines (the X-Seq of
-# each queued message, which is also its place in the connection); LOG1
+# each queued message); LOG1
 # and SPOOL1 are the log and spool input directory after the first run,
 # LOG and SPOOL after the second; S1 and S2 the runs' exit statuses.
 import glob
@@ -25,10 +25,16 @@ which = rest[0] if rest else None
 RCPTS = ["a@r.example", "b@r.example", "c@r.example"]
 problems = []
 
-seqs = {}
+by_seq = {}
 for line in open(seqs_file):
     seq, uid = line.split()
-    seqs[int(seq)] = uid
+    by_seq[int(seq)] = uid
+# A queue run takes the messages in the order of their ids, which is the
+# order of submission only across seconds: within one second it is that
+# of the submitting processes' ids, and those wrap around (pid_max). A
+# message's number k below is its place in the connection.
+place = {seq: i + 1 for i, (seq, _) in enumerate(sorted(by_seq.items(), key=lambda e: e[1]))}
+seqs = {place[seq]: uid for seq, uid in by_seq.items()}
 n = len(seqs)
 
 # A reply the client cannot go on after: the session is over.
@@ -145,8 +151,12 @@ for f in glob.glob(os.path.join(relay_dir, "msg.[0-9]*")):
     if not m:
         problems.append("%s: no X-Seq" % f)
         continue
+    k = place.get(int(m.group(1)))
+    if k is None:
+        problems.append("%s: X-Seq %s was not queued" % (f, m.group(1)))
+        continue
     for r in re.findall(r"^RCPT TO:<([^>]*)>", env, re.M):
-        copies[(int(m.group(1)), r)] = copies.get((int(m.group(1)), r), 0) + 1
+        copies[(k, r)] = copies.get((k, r), 0) + 1
 for k in seqs:
     for r in RCPTS:
         want = 0 if outcome[(k, r)] == "F" else 1

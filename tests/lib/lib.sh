@@ -151,6 +151,28 @@ mm_queued_ids() {
 	ls "$T/spool/input" 2>/dev/null | sed -n 's/-H$//p'
 }
 
+# Runs a submission ("$@", the message on standard input) so that the
+# message sorts after every one queued before it, as a queue run takes
+# them. Ids sort by second, then by the submitting process's id, which
+# wraps around at pid_max: within one second a later message can sort
+# first. Such a message is removed and submitted again in the next
+# second. For scenarios whose expectations follow the queue's order.
+mm_submit_in_order() {
+	_mm_msg=$(cat)
+	while :; do
+		_mm_before=$(mm_queued_ids | LC_ALL=C sort)
+		printf '%s\n' "$_mm_msg" | "$@" || return $?
+		_mm_new=$(mm_queued_ids | LC_ALL=C sort | grep -vxF "$_mm_before")
+		[ -z "$_mm_before" ] && return 0
+		[ "$(printf '%s\n%s\n' "$_mm_before" "$_mm_new" | LC_ALL=C sort | tail -n 1)" = "$_mm_new" ] &&
+			return 0
+		for _mm_id in $_mm_new; do
+			rm -f "$T/spool/input/$_mm_id-H" "$T/spool/input/$_mm_id-D"
+		done
+		sleep 1
+	done
+}
+
 assert_eq() {
 	if [ "$1" = "$2" ]; then
 		echo "ok - $3"
