@@ -1521,6 +1521,23 @@ remover_thread(gpointer data)
 	return NULL;
 }
 
+/* Undoes remover_start() once no thread runs: the signals' actions
+ * as they were, input/ closed. */
+static void
+remover_stopped(MmSpoolRemover *rm)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
+		int sig = remover_signals[i];
+
+		if (rm->handled[sig])
+			sigaction(sig, &rm->old_action[sig], NULL);
+		rm->handled[sig] = FALSE;
+	}
+	remover_active = NULL;
+	close(rm->dir_fd);
+	rm->dir_fd = -1;
+}
+
 MmSpoolRemover *
 mm_spool_remover_new(const char *spool_dir)
 {
@@ -1596,16 +1613,7 @@ remover_start(MmSpoolRemover *rm)
 		g_mutex_unlock(&rm->mutex);
 	} else {
 		mm_debug(1, "removals made in place: %s", error->message);
-		for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
-			int sig = remover_signals[i];
-
-			if (rm->handled[sig])
-				sigaction(sig, &rm->old_action[sig], NULL);
-			rm->handled[sig] = FALSE;
-		}
-		remover_active = NULL;
-		close(rm->dir_fd);
-		rm->dir_fd = -1;
+		remover_stopped(rm);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rm->thread != NULL;
@@ -1693,16 +1701,7 @@ mm_spool_remover_drain(MmSpoolRemover *rm, GError **error)
 			(void)n;
 		}
 		g_thread_join(g_steal_pointer(&rm->thread));
-		for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
-			int sig = remover_signals[i];
-
-			if (rm->handled[sig])
-				sigaction(sig, &rm->old_action[sig], NULL);
-			rm->handled[sig] = FALSE;
-		}
-		remover_active = NULL;
-		close(rm->dir_fd);
-		rm->dir_fd = -1;
+		remover_stopped(rm);
 		/* a signal that came while the removals were finished ends
 		 * the process now, as it would have without us */
 		signo = g_atomic_int_get(&rm->signo);
