@@ -1379,9 +1379,9 @@ test_list_leftovers(Fixture *f, gconstpointer data)
 }
 
 /* Removal with the ending signals held back leaves the caller's
- * signal mask as it was, and both files gone. (That a SIGTERM between
- * the unlinks waits is shown with strace in
- * tests/integration/crash-remove-signal.sh.) */
+ * signal mask as it was, and both files gone. That a SIGTERM between
+ * the unlinks waits is not shown here (it was seen with strace); the
+ * remover's equivalent is /spool/remover/signal. */
 static void
 test_remove_whole(Fixture *f, gconstpointer data)
 {
