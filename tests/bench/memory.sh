@@ -15,6 +15,9 @@
 # detaches (forks) once it is set up. MEMORY_FOREGROUND=1 starts it with
 # -bD instead, which does not fork and so keeps the page table entries
 # of everything its start-up touched (about 2 MB more RSS, no more Pss).
+# MEMORY_LINKS=1 turns link detection on (below); LD_BIND_NOW=1 in the
+# environment binds the libraries' symbols at start, as
+# conf/masqmail.service does.
 # The idle daemon's mappings are listed (Rss, Private_Dirty, Anonymous
 # in kB), and, when cc and pkg-config are there, the floor that any
 # process mapping the same libraries has (memory-floor.c).
@@ -36,6 +39,12 @@ tree() {
 }
 
 mm_conf "do_queue = true" "smtp_max_sessions = 200" "smtp_max_sessions_per_client = 200"
+# MEMORY_LINKS=1: link detection on, a profile that any Ethernet-like
+# link of this host fits (as the daemon runs for a dial-up user)
+if [ -n "${MEMORY_LINKS:-}" ]; then
+	printf 'mail_host = "127.0.0.1"\ndetect_interfaces = "eth*;en*;wl*;ppp*"\n' >"$T/isp.route"
+	mm_conf "query_routes.isp = \"$T/isp.route\""
+fi
 if [ -n "${MEMORY_FOREGROUND:-}" ]; then
 	mm_daemon
 else
