@@ -1239,39 +1239,92 @@ compare_strings(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The ids in input/ that have a file with @suffix. */
+/* What input/ holds of a message, by the names of its files. */
+enum {
+	ENTRY_DATA = 1 << 0,   /* -D */
+	ENTRY_HEADER = 1 << 1, /* -H */
+	ENTRY_TEMP = 1 << 2,   /* -H.tmp */
+};
+
+static const struct {
+	const char *suffix;
+	guint flag;
+} entry_suffixes[] = { { "-D", ENTRY_DATA }, { "-H", ENTRY_HEADER }, { "-H.tmp", ENTRY_TEMP } };
+
+/* One read of input/: each valid id with the ENTRY_ flags of the
+ * files it has. */
 static GHashTable *
-scan_input(const char *spool_dir, const char *suffix, GError **error)
+scan_input(const char *spool_dir, GError **error)
 {
 	g_autofree char *dir = input_dir(spool_dir);
 	g_autoptr(GError) local = NULL;
 	g_autoptr(GDir) d = NULL;
-	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	const char *name;
-	gsize suffix_len = strlen(suffix);
 
 	d = g_dir_open(dir, 0, &local);
 	if (d == NULL) {
 		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			return set;
+			return entries;
 		g_set_error(error, MM_ERROR,
 		            g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? MM_ERROR_PERMISSION
 		                                                                     : MM_ERROR_FAILED,
 		            "%s", local->message);
-		g_hash_table_unref(set);
+		g_hash_table_unref(entries);
 		return NULL;
 	}
 	while ((name = g_dir_read_name(d)) != NULL) {
 		gsize len = strlen(name);
-		g_autofree char *uid = NULL;
 
-		if (len <= suffix_len || strcmp(name + len - suffix_len, suffix) != 0)
-			continue;
-		uid = g_strndup(name, len - suffix_len);
-		if (mm_uid_is_valid(uid))
-			g_hash_table_add(set, g_steal_pointer(&uid));
+		for (gsize i = 0; i < G_N_ELEMENTS(entry_suffixes); i++) {
+			gsize suffix_len = strlen(entry_suffixes[i].suffix);
+			g_autofree char *uid = NULL;
+
+			if (len <= suffix_len || strcmp(name + len - suffix_len, entry_suffixes[i].suffix) != 0)
+				continue;
+			uid = g_strndup(name, len - suffix_len);
+			if (mm_uid_is_valid(uid)) {
+				guint flags = GPOINTER_TO_UINT(g_hash_table_lookup(entries, uid));
+
+				g_hash_table_insert(entries, g_steal_pointer(&uid),
+				                    GUINT_TO_POINTER(flags | entry_suffixes[i].flag));
+			}
+			break;
+		}
 	}
-	return set;
+	return entries;
+}
+
+/* Keeps the entries whose flags @keep accepts. */
+static void
+filter_entries(GHashTable *entries, gboolean (*keep)(guint flags))
+{
+	GHashTableIter it;
+	gpointer flags;
+
+	g_hash_table_iter_init(&it, entries);
+	while (g_hash_table_iter_next(&it, NULL, &flags)) {
+		if (!keep(GPOINTER_TO_UINT(flags)))
+			g_hash_table_iter_remove(&it);
+	}
+}
+
+static gboolean
+is_queued(guint flags)
+{
+	return (flags & ENTRY_HEADER) != 0;
+}
+
+static gboolean
+is_data_without_header(guint flags)
+{
+	return (flags & (ENTRY_DATA | ENTRY_HEADER)) == ENTRY_DATA;
+}
+
+static gboolean
+is_leftover(guint flags)
+{
+	return is_data_without_header(flags) || (flags & ENTRY_TEMP) != 0;
 }
 
 static GPtrArray *
@@ -1291,42 +1344,24 @@ sorted_keys(GHashTable *set)
 GPtrArray *
 mm_spool_list_uids(const char *spool_dir, GError **error)
 {
-	g_autoptr(GHashTable) set = scan_input(spool_dir, "-H", error);
+	g_autoptr(GHashTable) entries = scan_input(spool_dir, error);
 
-	return set ? sorted_keys(set) : NULL;
-}
-
-/* The ids in input/ with a -D file and no -H file. */
-static GHashTable *
-data_without_header(const char *spool_dir, GError **error)
-{
-	g_autoptr(GHashTable) data = scan_input(spool_dir, "-D", error);
-	g_autoptr(GHashTable) headers = NULL;
-	GHashTableIter it;
-	gpointer key;
-
-	if (data == NULL)
+	if (entries == NULL)
 		return NULL;
-	headers = scan_input(spool_dir, "-H", error);
-	if (headers == NULL)
-		return NULL;
-	g_hash_table_iter_init(&it, data);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		if (g_hash_table_contains(headers, key))
-			g_hash_table_iter_remove(&it);
-	}
-	return g_steal_pointer(&data);
+	filter_entries(entries, is_queued);
+	return sorted_keys(entries);
 }
 
 GPtrArray *
 mm_spool_list_orphans(const char *spool_dir, GError **error)
 {
-	g_autoptr(GHashTable) data = data_without_header(spool_dir, error);
+	g_autoptr(GHashTable) data = scan_input(spool_dir, error);
 	GHashTableIter it;
 	gpointer key;
 
 	if (data == NULL)
 		return NULL;
+	filter_entries(data, is_data_without_header);
 	/* a locked -D without -H is a message being written */
 	g_hash_table_iter_init(&it, data);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
@@ -1339,20 +1374,28 @@ mm_spool_list_orphans(const char *spool_dir, GError **error)
 /* ------------------------------------------------------------------ */
 /* What interrupted writes and removals leave                          */
 
+/* The signals whose default action ends the process: a removal must
+ * not be cut between its unlinks by one of them. */
+static const int ending_signal_list[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+static void
+ending_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (gsize i = 0; i < G_N_ELEMENTS(ending_signal_list); i++)
+		sigaddset(set, ending_signal_list[i]);
+}
+
 gboolean
 mm_spool_remove_whole(const char *spool_dir, const char *uid, GError **error)
 {
 	sigset_t ending, old;
 	gboolean ok;
 
-	/* The signals whose default is to end the process: one that came
-	 * between the two unlinks would leave the -D behind. Held back,
-	 * it takes effect as soon as the mask is restored. */
-	sigemptyset(&ending);
-	sigaddset(&ending, SIGTERM);
-	sigaddset(&ending, SIGINT);
-	sigaddset(&ending, SIGHUP);
-	sigaddset(&ending, SIGQUIT);
+	/* One that came between the two unlinks would leave the -D
+	 * behind. Held back, it takes effect as soon as the mask is
+	 * restored. */
+	ending_signals(&ending);
 	pthread_sigmask(SIG_BLOCK, &ending, &old);
 	ok = mm_spool_remove(spool_dir, uid, error);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1396,16 +1439,6 @@ struct _MmSpoolRemover {
 
 /* The remover whose thread runs, for the signal handler. */
 static MmSpoolRemover *volatile remover_active;
-
-static const int remover_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-
-static void
-ending_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++)
-		sigaddset(set, remover_signals[i]);
-}
 
 /* Where an ending signal's default action would kill the process with
  * removals half done. Async-signal-safe throughout. In a child forked
@@ -1526,8 +1559,8 @@ remover_thread(gpointer data)
 static void
 remover_stopped(MmSpoolRemover *rm)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
-		int sig = remover_signals[i];
+	for (gsize i = 0; i < G_N_ELEMENTS(ending_signal_list); i++) {
+		int sig = ending_signal_list[i];
 
 		if (rm->handled[sig])
 			sigaction(sig, &rm->old_action[sig], NULL);
@@ -1592,8 +1625,8 @@ remover_start(MmSpoolRemover *rm)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ending_signals(&sa.sa_mask);
-	for (gsize i = 0; i < G_N_ELEMENTS(remover_signals); i++) {
-		int sig = remover_signals[i];
+	for (gsize i = 0; i < G_N_ELEMENTS(ending_signal_list); i++) {
+		int sig = ending_signal_list[i];
 
 		rm->handled[sig] = FALSE;
 		if (sigaction(sig, NULL, &rm->old_action[sig]) != 0 ||
@@ -1742,20 +1775,12 @@ mm_spool_remover_free(MmSpoolRemover *rm)
 GPtrArray *
 mm_spool_list_leftovers(const char *spool_dir, GError **error)
 {
-	g_autoptr(GHashTable) data = data_without_header(spool_dir, error);
-	g_autoptr(GHashTable) temps = NULL;
-	GHashTableIter it;
-	gpointer key;
+	g_autoptr(GHashTable) entries = scan_input(spool_dir, error);
 
-	if (data == NULL)
+	if (entries == NULL)
 		return NULL;
-	temps = scan_input(spool_dir, "-H.tmp", error);
-	if (temps == NULL)
-		return NULL;
-	g_hash_table_iter_init(&it, temps);
-	while (g_hash_table_iter_next(&it, &key, NULL))
-		g_hash_table_add(data, g_strdup(key));
-	return sorted_keys(data);
+	filter_entries(entries, is_leftover);
+	return sorted_keys(entries);
 }
 
 /* unlink() that counts a missing file as done */
@@ -1781,9 +1806,9 @@ mm_spool_remove_orphan(const char *spool_dir, const char *uid, gint64 empty_grac
 	g_autofree char *h_path = NULL;
 	g_autofree char *t_path = NULL;
 	g_autoptr(GError) local = NULL;
-	struct stat st_fd, st_path;
-	gboolean gone, ok = FALSE;
-	int fd;
+	g_autoptr(MmSpoolLock) lock = NULL;
+	struct stat st_d, st_h;
+	gboolean gone;
 
 	g_return_val_if_fail(removed != NULL, FALSE);
 	*removed = 0;
@@ -1793,66 +1818,48 @@ mm_spool_remove_orphan(const char *spool_dir, const char *uid, gint64 empty_grac
 	h_path = entry_path(spool_dir, uid, "-H");
 	t_path = entry_path(spool_dir, uid, "-H.tmp");
 
-	fd = mm_fs_open(d_path, O_RDWR, 0, &local);
-	if (fd < 0) {
+	/* Held until we are done: under it nobody writes the -H.tmp, and
+	 * no -H can appear (only the lock's holder renames one in). */
+	lock = mm_spool_lock(spool_dir, uid, &local);
+	if (lock == NULL) {
 		if (!g_error_matches(local, MM_ERROR, MM_ERROR_NOT_FOUND)) {
 			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
 		}
-		/* No -D: nobody can be writing this -H.tmp (a writer makes
-		 * and locks the -D first). An -H alone stays: it is a
-		 * damaged entry, for the administrator to see. */
+		/* No -D (or its last holder removed it while we opened it):
+		 * nobody can be writing this -H.tmp, as a writer makes and
+		 * locks the -D first. An -H alone stays: it is a damaged
+		 * entry, for the administrator to see. */
 		if (!unlink_leftover(t_path, &gone, error))
 			return FALSE;
 		if (gone)
 			*removed |= MM_SPOOL_LEFTOVER_TEMP;
 		return TRUE;
 	}
-	/* Held until we are done: under it nobody writes the -H.tmp, and
-	 * no -H can appear (only the lock's holder renames one in). */
-	if (!lock_fd(fd)) {
-		int saved = errno;
-
-		close(fd);
-		if (errno_is_held(saved))
-			g_set_error(error, MM_ERROR, MM_ERROR_LOCKED, "message %s: locked by another process", uid);
-		else
-			mm_error_set_errno(error, saved, "lock %s", d_path);
-		return FALSE;
-	}
-	if (fstat(fd, &st_fd) != 0 || stat(d_path, &st_path) != 0 || st_fd.st_dev != st_path.st_dev ||
-	    st_fd.st_ino != st_path.st_ino) {
-		/* removed by its last holder while we opened it */
-		ok = TRUE;
-		goto out;
-	}
 	if (!unlink_leftover(t_path, &gone, error))
-		goto out;
+		return FALSE;
 	if (gone)
 		*removed |= MM_SPOOL_LEFTOVER_TEMP;
-	if (lstat(h_path, &st_path) == 0) {
-		ok = TRUE;
-		goto out;
-	}
+	if (lstat(h_path, &st_h) == 0)
+		return TRUE;
 	if (errno != ENOENT) {
 		mm_error_set_errno(error, errno, "stat %s", h_path);
-		goto out;
+		return FALSE;
+	}
+	if (fstat(lock->fd, &st_d) != 0) {
+		mm_error_set_errno(error, errno, "stat %s", d_path);
+		return FALSE;
 	}
 	/* Data is written only under the lock, so a -D with data that
 	 * nobody holds is what a dead writer or remover left. An empty
 	 * one may belong to a writer between its create and its lock:
 	 * that one waits out @empty_grace (a time from the future, after
 	 * the clock was set back, counts as young). */
-	if (st_fd.st_size == 0 && !(st_fd.st_mtime <= now && now - st_fd.st_mtime >= empty_grace)) {
-		ok = TRUE;
-		goto out;
-	}
+	if (st_d.st_size == 0 && !(st_d.st_mtime <= now && now - st_d.st_mtime >= empty_grace))
+		return TRUE;
 	if (!unlink_leftover(d_path, &gone, error))
-		goto out;
+		return FALSE;
 	if (gone)
 		*removed |= MM_SPOOL_LEFTOVER_DATA;
-	ok = TRUE;
-out:
-	close(fd);
-	return ok;
+	return TRUE;
 }
