@@ -18,9 +18,7 @@ nd_enter_netns "$@"
 TMPDIR=${STRESS_TMPDIR:-/var/tmp}
 export TMPDIR
 stress_setup
-ip addr add 10.0.0.2/32 dev lo
-stress_relay 10.0.0.2
-stress_query
+stress_provider_relay
 # the relay reads slowly, so that cuts find transfers under way
 echo 0.1 >"$STRESS_RELAY_DIR/delay"
 STRESS_CUTS=${1:-${STRESS_CUTS:-100}} stress_run hangup

@@ -28,9 +28,7 @@ nd_enter_netns "$@"
 TMPDIR=${STRESS_TMPDIR:-/var/tmp}
 export TMPDIR
 stress_setup
-ip addr add 10.0.0.2/32 dev lo
-stress_relay 10.0.0.2
-stress_query
+stress_provider_relay
 echo 0.02 >"$STRESS_RELAY_DIR/delay"
 STRESS_SECONDS=${1:-${STRESS_SECONDS:-3600}} STRESS_SESSIONS=${STRESS_SESSIONS:-50} \
 	STRESS_RATE=${STRESS_RATE:-0.1} stress_run soak

@@ -49,6 +49,28 @@ stress_query() {
 	mm_conf "query_routes.isp = \"$T/isp.route\""
 }
 
+# Inside the scenario's namespace: the relay on the provider's address
+# 10.0.0.2 and a query route "isp" to it, as the link tests have it.
+stress_provider_relay() {
+	ip addr add 10.0.0.2/32 dev lo
+	stress_relay 10.0.0.2
+	stress_query
+}
+
+# The suite's checks of a stress_run report in $T/out ($T/err holds its
+# log): $1 its exit status, $2 what "crashes 0" means in this scenario.
+stress_check_report() {
+	cat "$T/out"
+	sed 's/^/# /' "$T/err" | tail -n 20
+	assert_status 0 "$1" "no loss, no unexplained duplicate, no unreadable entry, no crash"
+	assert_contains "$(cat "$T/out")" "
+lost 0
+" "every acknowledged message arrived"
+	assert_contains "$(cat "$T/out")" "crashes 0" "$2"
+	assert_contains "$(cat "$T/out")" "spool entries unreadable 0, orphan files left 0" \
+		"every spool entry reads, and no leftover of an interrupted write is left"
+}
+
 stress_run() {
 	STRESS_MASQMAIL=$MASQMAIL STRESS_CONF=$MM_CONF STRESS_T=$T STRESS_SPOOL="$T/spool" \
 		STRESS_RELAY_DIR=$STRESS_RELAY_DIR STRESS_SMTP_PORT=$STRESS_SMTP_PORT \
