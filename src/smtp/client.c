@@ -1013,6 +1013,17 @@ out_chunks(Pipe *p, guint k, GError **error)
 	return TRUE;
 }
 
+/* RCPT for recipient @i of transaction @k, and its place in the
+ * replies. */
+static void
+out_rcpt(Pipe *p, guint k, guint i)
+{
+	g_autofree char *path = mm_address_to_path(p->txs[k].m->rcpts[i]->address);
+
+	out_cmd(p, "RCPT TO:%s", path);
+	expect(p, EXP_RCPT, k, i);
+}
+
 /* [RSET] MAIL and, when @rcpts, a RCPT for each recipient. */
 static void
 out_envelope(Pipe *p, guint k, gboolean rcpts)
@@ -1035,13 +1046,8 @@ out_envelope(Pipe *p, guint k, gboolean rcpts)
 	expect(p, EXP_MAIL, k, 0);
 	c->dirty = TRUE;
 	for (guint i = 0; rcpts && i < tx->m->n; i++) {
-		g_autofree char *path = NULL;
-
-		if (!tx->open[i])
-			continue;
-		path = mm_address_to_path(tx->m->rcpts[i]->address);
-		out_cmd(p, "RCPT TO:%s", path);
-		expect(p, EXP_RCPT, k, i);
+		if (tx->open[i])
+			out_rcpt(p, k, i);
 	}
 }
 
@@ -1255,13 +1261,9 @@ send_lockstep(Pipe *p, guint k, GError **error)
 		return TRUE;
 	}
 	for (guint i = 0; i < tx->m->n; i++) {
-		g_autofree char *path = NULL;
-
 		if (!tx->open[i])
 			continue;
-		path = mm_address_to_path(tx->m->rcpts[i]->address);
-		out_cmd(p, "RCPT TO:%s", path);
-		expect(p, EXP_RCPT, k, i);
+		out_rcpt(p, k, i);
 		if (!drain(p, 0, error))
 			return FALSE;
 		if (p->closing)
